@@ -1,0 +1,1 @@
+"""Telegram front end: renders knowledge-base answers for owners and admins. Never touches Chroma."""

@@ -1,0 +1,1 @@
+"""Batch evaluation of answer quality over question sets."""

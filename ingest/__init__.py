@@ -1,0 +1,1 @@
+"""Loading, cleaning, chunking and indexing documents into the knowledge base."""

@@ -1,0 +1,111 @@
+"""Sentence-aware chunks sized for the embedding model, with overlap and exact offsets."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from knowledge.text import content_words, sentence_spans
+from knowledge.types import Chunk
+
+_ACRONYMS = {"sme", "smes", "ai", "esg", "hr", "it", "ceo", "eu", "uk", "us", "b2b", "nps", "vat", "r&d"}
+
+
+def chunk_id(doc_id: str, sha256: str, position: int) -> str:
+    """Content-addressed ids: a changed document gets new ids, so old and new never collide."""
+    return f"{doc_id}:{sha256[:10]}:{position:04d}"
+
+
+def make_chunks(
+    doc_id: str,
+    title: str,
+    text: str,
+    sha256: str,
+    count_tokens: Callable[[str], int],
+    max_tokens: int = 200,
+    overlap_sentences: int = 1,
+) -> list[Chunk]:
+    """Greedy packing of whole sentences up to `max_tokens`, each chunk repeating the previous
+    chunk's last `overlap_sentences` sentences so a fact spanning a boundary stays retrievable."""
+    spans = _fit_spans(text, sentence_spans(text), count_tokens, max_tokens)
+    sizes = [count_tokens(text[s:e]) for s, e in spans]
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(spans):
+        last, used = first, sizes[first]
+        while last + 1 < len(spans) and used + sizes[last + 1] <= max_tokens:
+            # Close early at a paragraph break once the chunk is reasonably full.
+            if used >= 0.6 * max_tokens and "\n\n" in text[spans[last][1] : spans[last + 1][0]]:
+                break
+            last += 1
+            used += sizes[last]
+        # Text between sentences (bullets, dashes) also costs tokens: check the real slice.
+        while last > first and count_tokens(text[spans[first][0] : spans[last][1]]) > max_tokens:
+            last -= 1
+        start, end = spans[first][0], spans[last][1]
+        chunks.append(Chunk(chunk_id(doc_id, sha256, len(chunks)), doc_id, title, text[start:end],
+                            len(chunks), start, end))
+        if last + 1 >= len(spans):
+            break
+        first = max(first + 1, last + 1 - overlap_sentences)
+    return chunks
+
+
+def _fit_spans(text: str, spans: list[tuple[int, int]], count_tokens: Callable[[str], int],
+               max_tokens: int) -> list[tuple[int, int]]:
+    """Splits any sentence longer than the model's window at word boundaries."""
+    fitted: list[tuple[int, int]] = []
+    for start, end in spans:
+        if count_tokens(text[start:end]) <= max_tokens:
+            fitted.append((start, end))
+            continue
+        words = [m.span() for m in re.finditer(r"\S+", text[start:end])]
+        piece_start = 0
+        while piece_start < len(words):
+            piece_end = piece_start + 1
+            while piece_end < len(words):
+                candidate = text[start + words[piece_start][0] : start + words[piece_end][1]]
+                if count_tokens(candidate) > max_tokens:
+                    break
+                piece_end += 1
+            fitted.append((start + words[piece_start][0], start + words[piece_end - 1][1]))
+            piece_start = piece_end
+    return fitted
+
+
+def derive_title(text: str, stem: str, declared: str | None) -> str:
+    """The declared title (metadata, first heading), else a short opening line resembling the file
+    name, else the first short line, else the file name made readable."""
+    if declared and declared.strip():
+        return declared.strip()[:200]
+    stem_words = set(content_words(stem.replace("-", " ").replace("_", " ")))
+    candidates = [line.strip() for line in text.split("\n")[:12] if line.strip()][:4]
+    short = [line for line in candidates if len(line) <= 150 and not line.endswith((".", ",", ";", ":"))]
+    if stem_words:
+        for line in short:
+            if len(set(content_words(line)) & stem_words) >= max(1, len(stem_words) // 2):
+                return line
+    if short and candidates and short[0] == candidates[0]:
+        return short[0]
+    return humanize_stem(stem)
+
+
+def humanize_stem(stem: str) -> str:
+    words = re.split(r"[-_\s]+", stem.strip())
+    shown = [w.upper() if w.lower() in _ACRONYMS else w for w in words if w]
+    if shown and shown[0] == shown[0].lower():
+        shown[0] = shown[0].capitalize()
+    return " ".join(shown) or stem
+
+
+def slugify(stem: str) -> str:
+    """A doc_id from a file stem: lowercase ASCII letters, digits and dashes, stable across runs."""
+    import unicodedata
+
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_stem.lower()).strip("-")
+    if len(slug) < 3:  # non-Latin names: keep them distinct and stable
+        import hashlib
+
+        slug = (slug + "-" if slug else "doc-") + hashlib.sha1(stem.encode()).hexdigest()[:8]
+    return slug[:80]

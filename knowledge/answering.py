@@ -1,0 +1,146 @@
+"""Extractive answers: the passages' own sentences that answer the question best, each cited.
+
+Sentences are cut from the stored chunk text by offset, and every quote is checked to be a
+verbatim substring of its chunk before it is returned: an answer never puts words in a source's
+mouth.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from knowledge.embeddings import Embedder
+from knowledge.text import content_words, sentence_spans
+from knowledge.types import Chunk, Citation, ScoredChunk
+
+log = logging.getLogger(__name__)
+
+MIN_SENTENCE_WORDS = 5
+RELATIVE_MARGIN = 0.12  # sentences this close to the best one are worth saying too
+ABSOLUTE_FLOOR = 0.25
+MAX_PER_CHUNK = 2
+LEXICAL_WEIGHT = 0.15
+RANK_WEIGHT = 0.04
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    passage_rank: int
+    chunk: Chunk
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.start : self.end]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractiveAnswer:
+    text: str
+    citations: list[Citation]
+
+
+def candidates_from(passages: Sequence[ScoredChunk]) -> list[Candidate]:
+    seen: set[str] = set()
+    found: list[Candidate] = []
+    for rank, passage in enumerate(passages):
+        for start, end in sentence_spans(passage.chunk.text):
+            sentence = passage.chunk.text[start:end]
+            key = " ".join(sentence.lower().split())
+            # Overlapping chunks repeat sentences; headings and fragments say too little.
+            if key in seen or len(sentence.split()) < MIN_SENTENCE_WORDS:
+                continue
+            seen.add(key)
+            found.append(Candidate(rank, passage.chunk, start, end))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    similarity: np.ndarray  # weighted cosine to the question: the relevance evidence
+    ranking: np.ndarray  # similarity plus shared words and passage rank: what to say first
+
+    @property
+    def best_similarity(self) -> float:
+        return float(self.similarity.max()) if len(self.similarity) else 0.0
+
+
+def score_candidates(candidates: Sequence[Candidate], query_vectors: Sequence[tuple[np.ndarray, float]],
+                     query_terms: set[str], embedder: Embedder) -> Scores:
+    if not candidates:
+        return Scores(np.zeros(0), np.zeros(0))
+    vectors = embedder.embed([c.text for c in candidates])
+    similarity = np.zeros(len(candidates))
+    for vector, weight in query_vectors:
+        similarity += weight * (vectors @ vector)
+    ranking = similarity.copy()
+    for i, candidate in enumerate(candidates):
+        terms = set(content_words(candidate.text))
+        overlap = len(terms & query_terms) / len(query_terms) if query_terms else 0.0
+        ranking[i] += LEXICAL_WEIGHT * overlap + RANK_WEIGHT / (1 + candidate.passage_rank)
+    return Scores(similarity, ranking)
+
+
+def select(candidates: Sequence[Candidate], scores: np.ndarray, max_sentences: int) -> list[Candidate]:
+    if not candidates:
+        return []
+    order = np.argsort(-scores)
+    best = float(scores[order[0]])
+    chosen: list[Candidate] = []
+    per_chunk: dict[str, int] = {}
+    for index in order:
+        candidate, score = candidates[int(index)], float(scores[int(index)])
+        if chosen and (score < best - RELATIVE_MARGIN or score < ABSOLUTE_FLOOR):
+            break
+        if per_chunk.get(candidate.chunk.chunk_id, 0) >= MAX_PER_CHUNK:
+            continue
+        per_chunk[candidate.chunk.chunk_id] = per_chunk.get(candidate.chunk.chunk_id, 0) + 1
+        chosen.append(candidate)
+        if len(chosen) >= max_sentences:
+            break
+    # The best sentence's document first; within a document, in the order the text has them.
+    doc_order = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(c.chunk.doc_id for c in chosen))}
+    return sorted(chosen, key=lambda c: (doc_order[c.chunk.doc_id], c.chunk.position, c.start))
+
+
+def compose(chosen: Sequence[Candidate]) -> ExtractiveAnswer:
+    """Groups adjacent sentences of a chunk into one quote; numbers citations in reading order."""
+    groups: list[list[Candidate]] = []
+    for candidate in chosen:
+        previous = groups[-1][-1] if groups else None
+        if previous and previous.chunk.chunk_id == candidate.chunk.chunk_id and _adjacent(previous, candidate):
+            groups[-1].append(candidate)
+        else:
+            groups.append([candidate])
+    citations: list[Citation] = []
+    paragraphs: list[list[str]] = []
+    last_doc = None
+    for group in groups:
+        chunk = group[0].chunk
+        quote = chunk.text[group[0].start : group[-1].end]
+        if quote not in chunk.text:  # cannot happen by construction; never let it through
+            log.error("dropping a non-verbatim quote from %s", chunk.chunk_id)
+            continue
+        citations.append(Citation(len(citations) + 1, chunk.doc_id, chunk.title, chunk.chunk_id, quote))
+        statement = f"{' '.join(quote.split())} [{len(citations)}]"
+        if chunk.doc_id == last_doc:
+            paragraphs[-1].append(statement)
+        else:
+            paragraphs.append([statement])
+        last_doc = chunk.doc_id
+    return ExtractiveAnswer("\n\n".join(" ".join(p) for p in paragraphs), citations)
+
+
+def _adjacent(first: Candidate, second: Candidate) -> bool:
+    between = first.chunk.text[first.end : second.start]
+    return second.start >= first.end and not any(ch.isalnum() for ch in between)
+
+
+def verify_citations(citations: Sequence[Citation], chunks: dict[str, Chunk]) -> bool:
+    """True when every quote is a verbatim substring of the stored text of its chunk."""
+    return all(c.chunk_id in chunks and c.quote in chunks[c.chunk_id].text for c in citations)

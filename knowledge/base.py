@@ -1,0 +1,198 @@
+"""`KnowledgeBase`: the one object front ends use to ask, list and change the library."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from knowledge import answering
+from knowledge.catalog import Catalog
+from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
+from knowledge.embeddings import Embedder, LazyEmbedder
+from knowledge.keyword import KeywordIndexCache
+from knowledge.retrieval import HybridRetriever, RetrievalResult
+from knowledge.store import VectorStore
+from knowledge.text import content_words
+from knowledge.types import Answer, Chunk, Citation, Retrieved, ScoredChunk, SourceInfo, Turn
+
+if TYPE_CHECKING:
+    from sme_advisor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A generative answerer (issue: LLM mode) plugs in here; it returns (text, citations) or raises.
+Generator = Callable[[str, Sequence[Turn], Sequence[ScoredChunk]], tuple[str, list[Citation]]]
+ANSWER_PASSAGES = 4
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.keywords = KeywordIndexCache(settings.data_dir / "bm25", catalog.version, catalog.iter_chunks)
+        self.retriever = HybridRetriever(store, catalog, self.keywords, embedder, settings.dense_candidates,
+                                         settings.keyword_candidates, settings.max_chunks_per_doc)
+        self.write_lock = threading.RLock()
+        self.generator: Generator | None = None
+        self.recover()
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        embedder = embedder or LazyEmbedder(settings)
+        catalog = Catalog(settings.catalog_path)
+        store = VectorStore(settings, embedder.model_id)
+        return cls(settings, catalog, store, embedder)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # --- reading the library -----------------------------------------------------------------
+    def sources(self) -> list[SourceInfo]:
+        return self.catalog.documents()
+
+    def source(self, doc_id: str) -> SourceInfo | None:
+        return self.catalog.document(doc_id)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        return self.catalog.chunks([chunk_id]).get(chunk_id)
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        found = self.catalog.chunks(self.catalog.chunk_ids_of(doc_id))
+        return sorted(found.values(), key=lambda c: c.position)
+
+    def is_empty(self) -> bool:
+        return self.catalog.document_count() == 0
+
+    def topics(self) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for source in self.sources():
+            for topic in source.topics or ("general",):
+                grouped.setdefault(topic, []).append(source.title)
+        return dict(sorted(grouped.items()))
+
+    def library_overview(self) -> str:
+        sources = self.sources()
+        if not sources:
+            return "My library is empty: an admin needs to add documents first."
+        counts = Counter(topic for s in sources for topic in s.topics)
+        topics = ", ".join(topic.replace("-", " ") for topic, _ in counts.most_common(8))
+        titles = "; ".join(f"“{s.title}”" for s in sources[:5])
+        more = f" and {len(sources) - 5} more" if len(sources) > 5 else ""
+        covers = f"It covers {topics}. " if topics else ""
+        return f"My library holds {len(sources)} documents. {covers}Among them: {titles}{more}."
+
+    # --- asking ------------------------------------------------------------------------------
+    def retrieve(self, query: str, k: int | None = None) -> RetrievalResult:
+        return self.retriever.search(query, k if k is not None else self.settings.retrieval_top_k)
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        started = time.perf_counter()
+        question = " ".join(question.split())[: self.settings.max_question_chars]
+        answer = self._answer(question, list(history))
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    def _answer(self, question: str, history: list[Turn]) -> Answer:
+        if not question or is_gibberish(question):
+            return self._refusal(question, "I couldn't make out a question there.")
+        if is_instruction_attack(question):
+            return self._refusal(question, "I only answer questions from my library, and I can't take new "
+                                           "instructions about how I work.")
+        query = search_query(question, history)
+        result = self.retrieve(query, max(self.settings.retrieval_top_k, ANSWER_PASSAGES))
+        answer = Answer(question=question, answer="", refused=False, search_query=query,
+                        retrieved=[Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score) for s in result.ranked])
+        passages = result.ranked[:ANSWER_PASSAGES]
+        candidates, scores = self._score_sentences(question, query, result, passages)
+        # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
+        if scores.best_similarity < self.settings.min_relevance:
+            return self._refuse(answer, "My library doesn't cover this question.")
+        if self.generator is not None:
+            try:
+                answer.answer, answer.citations = self.generator(question, history, passages)
+                answer.mode = "generative"
+                return answer
+            except Exception as error:  # any failure falls back to the extractive answer
+                answer.fallback_reason = f"{type(error).__name__}: {error}"[:300]
+                log.warning("generative answer failed, answering extractively: %s", answer.fallback_reason)
+        chosen = answering.select(candidates, scores.ranking, self.settings.answer_max_sentences)
+        composed = answering.compose(chosen)
+        if not answering.verify_citations(composed.citations, {p.chunk.chunk_id: p.chunk for p in passages}):
+            raise AssertionError("an extractive quote is not verbatim")  # a bug, never a user's problem
+        if not composed.citations:
+            return self._refuse(answer, "I found related passages, but none that answers this question.")
+        answer.answer, answer.citations = composed.text, composed.citations
+        return answer
+
+    def relevance(self, question: str, history: Sequence[Turn] = ()) -> float:
+        """The refusal signal for `question` (calibration uses it)."""
+        query = search_query(question, list(history))
+        result = self.retrieve(query, ANSWER_PASSAGES)
+        return self._score_sentences(question, query, result, result.ranked[:ANSWER_PASSAGES])[1].best_similarity
+
+    def _score_sentences(self, question: str, query: str, result: RetrievalResult,
+                         passages: Sequence[ScoredChunk]) -> tuple[list[answering.Candidate], answering.Scores]:
+        candidates = answering.candidates_from(passages)
+        if query == question:
+            vectors = [(result.query_vector, 1.0)]
+            terms = set(content_words(question))
+        else:  # a follow-up: its own words matter most, the previous question sets the scene
+            own = self.embedder.embed([question])[0]
+            vectors = [(own, 0.65), (result.query_vector, 0.35)]
+            terms = set(content_words(question)) or set(content_words(query))
+        return candidates, answering.score_candidates(candidates, vectors, terms, self.embedder)
+
+    def _refuse(self, answer: Answer, reason: str) -> Answer:
+        answer.refused, answer.citations, answer.mode = True, [], "extractive"
+        answer.answer = f"{reason} {self.library_overview()}"
+        return answer
+
+    def _refusal(self, question: str, reason: str) -> Answer:
+        return self._refuse(Answer(question=question, answer="", refused=True), reason)
+
+    # --- changing the library (used by ingest/) ----------------------------------------------
+    def write_document(self, source: SourceInfo, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+        """Makes `chunks` the document's live chunks; returns how many old chunks were removed."""
+        with self.write_lock:
+            old_ids = set(self.catalog.chunk_ids_of(source.doc_id))
+            new_ids = [c.chunk_id for c in chunks]
+            pending = self.catalog.add_pending(source.doc_id, new_ids)
+            try:
+                self.store.upsert(chunks, vectors)
+                self.catalog.replace_document(source, chunks)
+            except Exception:
+                self.recover()  # the old version stays live; the new vectors go
+                raise
+            stale = sorted(old_ids - set(new_ids))
+            self.store.delete(stale)
+            self.catalog.clear_pending(pending)
+            return len(stale)
+
+    def remove_source(self, doc_id: str) -> bool:
+        with self.write_lock:
+            ids = self.catalog.chunk_ids_of(doc_id)
+            pending = self.catalog.add_pending(doc_id, ids)
+            removed = self.catalog.remove_document(doc_id)
+            self.store.delete(self.store.ids_of_document(doc_id))
+            self.catalog.clear_pending(pending)
+            for copy in (self.settings.data_dir / "files").glob(f"{doc_id}.*"):
+                copy.unlink(missing_ok=True)
+            return removed
+
+    def recover(self) -> None:
+        """Deletes vectors that an interrupted write left without a catalog row."""
+        with self.write_lock:
+            for pending_id, doc_id, chunk_ids in self.catalog.pending():
+                live = set(self.catalog.chunk_ids_of(doc_id))
+                orphans = [cid for cid in set(chunk_ids) | set(self.store.ids_of_document(doc_id)) if cid not in live]
+                self.store.delete(orphans)
+                self.catalog.clear_pending(pending_id)
+                log.info("recovered %s: removed %d orphaned vectors", doc_id, len(orphans))

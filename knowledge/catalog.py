@@ -1,0 +1,192 @@
+"""The SQLite catalog: documents, their live chunks, and vector writes not yet confirmed.
+
+A document changes in one SQLite transaction (its row and all its chunk rows), after its vectors
+are in Chroma. Before touching Chroma, the chunk ids about to be written or deleted are recorded
+as `pending`; whatever a crash leaves in Chroma is therefore known and cleaned up on the next
+start, so the store converges to exactly the catalog's chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from knowledge.types import Chunk, SourceInfo
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    topics TEXT NOT NULL DEFAULT '[]',
+    ingested_at TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, position);
+CREATE TABLE IF NOT EXISTS pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    chunk_ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- reads -------------------------------------------------------------------------------
+    def version(self) -> int:
+        """Grows with every change to the library; caches derived from it compare against it."""
+        return int(self.get_meta("library_version") or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def document(self, doc_id: str) -> SourceInfo | None:
+        with self._lock:
+            row = self._db.execute(_SOURCE_SELECT + " WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _source(row) if row else None
+
+    def documents(self) -> list[SourceInfo]:
+        with self._lock:
+            rows = self._db.execute(_SOURCE_SELECT + " ORDER BY doc_id").fetchall()
+        return [_source(row) for row in rows]
+
+    def document_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def chunk_ids_of(self, doc_id: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY position",
+                                    (doc_id,)).fetchall()
+        return [row[0] for row in rows]
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """The live chunks among `chunk_ids` (ids the catalog does not know are left out)."""
+        found: dict[str, Chunk] = {}
+        with self._lock:
+            for start in range(0, len(chunk_ids), 500):
+                batch = list(chunk_ids[start : start + 500])
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(_CHUNK_SELECT + f" WHERE c.chunk_id IN ({marks})", batch).fetchall()
+                found.update((row[0], _chunk(row)) for row in rows)
+        return found
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        with self._lock:
+            rows = self._db.execute(_CHUNK_SELECT + " ORDER BY c.doc_id, c.position").fetchall()
+        return (_chunk(row) for row in rows)
+
+    def pending(self) -> list[tuple[int, str, list[str]]]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, doc_id, chunk_ids FROM pending ORDER BY id").fetchall()
+        return [(row[0], row[1], json.loads(row[2])) for row in rows]
+
+    # --- writes ------------------------------------------------------------------------------
+    def add_pending(self, doc_id: str, chunk_ids: Iterable[str]) -> int:
+        with self._lock:
+            cursor = self._db.execute("INSERT INTO pending(doc_id, chunk_ids) VALUES (?, ?)",
+                                      (doc_id, json.dumps(list(chunk_ids))))
+            return int(cursor.lastrowid or 0)
+
+    def clear_pending(self, pending_id: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM pending WHERE id = ?", (pending_id,))
+
+    def replace_document(self, source: SourceInfo, chunks: Sequence[Chunk]) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (source.doc_id,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO documents(doc_id, title, path, sha256, topics, ingested_at, chunk_count)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (source.doc_id, source.title, source.path, source.sha256, json.dumps(list(source.topics)),
+                 source.ingested_at, len(chunks)),
+            )
+            self._db.executemany(
+                'INSERT INTO chunks(chunk_id, doc_id, position, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
+                [(c.chunk_id, c.doc_id, c.position, c.start, c.end, c.text) for c in chunks],
+            )
+            self._bump_version()
+
+    def set_topics(self, doc_id: str, topics: Sequence[str]) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE documents SET topics = ? WHERE doc_id = ?", (json.dumps(list(topics)), doc_id))
+            self._bump_version()
+
+    def remove_document(self, doc_id: str) -> bool:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            removed = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
+            self._bump_version()
+        return removed
+
+    def _bump_version(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta(key, value) VALUES ('library_version', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+_SOURCE_SELECT = "SELECT doc_id, title, path, chunk_count, sha256, topics, ingested_at FROM documents"
+_CHUNK_SELECT = (
+    'SELECT c.chunk_id, c.doc_id, d.title, c.text, c.position, c.start, c."end" '
+    "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+)
+
+
+def _source(row: tuple) -> SourceInfo:
+    return SourceInfo(row[0], row[1], row[2], int(row[3]), row[4], tuple(json.loads(row[5])), row[6])
+
+
+def _chunk(row: tuple) -> Chunk:
+    return Chunk(row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]))

@@ -1,0 +1,109 @@
+"""The Chroma vector store: embedded `PersistentClient` by default, `HttpClient` for a server.
+
+Chroma holds vectors (and a copy of each chunk's text for other Chroma tools); the SQLite catalog
+is the record of which chunks are live. Embeddings are always passed in: Chroma's default embedding
+function would try to download a model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from knowledge.types import Chunk
+
+if TYPE_CHECKING:
+    from sme_advisor.settings import Settings
+
+log = logging.getLogger(__name__)
+_WRITE_BATCH = 500
+
+
+class StoreMismatch(RuntimeError):
+    """The store was built with another embedding model; its vectors are not comparable."""
+
+
+@dataclass(frozen=True, slots=True)
+class DenseHit:
+    chunk_id: str
+    similarity: float
+
+
+def _client(settings: Settings):  # type: ignore[no-untyped-def]
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class VectorStore:
+    def __init__(self, settings: Settings, model_id: str) -> None:
+        self.client = _client(settings)
+        name = settings.chroma_collection
+        if len(name) < 3:
+            raise ValueError("CHROMA_COLLECTION needs at least 3 characters")
+        self.collection = self.client.get_or_create_collection(
+            name=name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": model_id},
+            embedding_function=None,
+        )
+        stored_model = (self.collection.metadata or {}).get("embedding_model")
+        if stored_model and stored_model != model_id:
+            raise StoreMismatch(
+                f"the vector store {name!r} was built with embedding model {stored_model!r}, "
+                f"but {model_id!r} is configured: run `sme-advisor reindex` to rebuild it"
+            )
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for start in range(0, len(chunks), _WRITE_BATCH):
+            batch = chunks[start : start + _WRITE_BATCH]
+            self.collection.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[start : start + len(batch)].tolist(),
+                documents=[c.text for c in batch],
+                metadatas=[{"doc_id": c.doc_id, "title": c.title, "position": c.position,
+                            "start": c.start, "end": c.end} for c in batch],
+            )
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        ids = list(chunk_ids)
+        for start in range(0, len(ids), _WRITE_BATCH):
+            self.collection.delete(ids=ids[start : start + _WRITE_BATCH])
+
+    def ids_of_document(self, doc_id: str) -> list[str]:
+        """Every vector of a document, including ones no catalog row knows (after a crash)."""
+        return list(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def all_ids(self) -> list[str]:
+        return list(self.collection.get(include=[])["ids"])
+
+    def query(self, vector: np.ndarray, n: int) -> list[DenseHit]:
+        if n <= 0:
+            return []
+        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        ids = result["ids"][0] if result["ids"] else []
+        distances = result["distances"][0] if result.get("distances") else []
+        return [DenseHit(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances)]
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not chunk_ids:
+            return {}
+        result = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(result["ids"], result["embeddings"])}
+
+    @staticmethod
+    def drop_collection(settings: Settings) -> None:
+        client = _client(settings)
+        if settings.chroma_collection in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
+            client.delete_collection(settings.chroma_collection)

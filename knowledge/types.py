@@ -1,0 +1,88 @@
+"""Plain data passed between ingest, knowledge and the front ends."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of a document's cleaned text: `text == cleaned_text[start:end]`."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    position: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredChunk:
+    chunk: Chunk
+    score: float
+    dense_similarity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    chunk_id: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    doc_id: str
+    chunk_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(slots=True)
+class Answer:
+    """What `ask` returns; `to_dict()` is the `sme-advisor ask --json` object."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Retrieved] = field(default_factory=list)
+    latency_ms: float = 0.0
+    mode: Literal["extractive", "generative"] = "extractive"
+    fallback_reason: str | None = None
+    search_query: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["latency_ms"] = round(self.latency_ms, 1)
+        data["retrieved"] = [
+            {"doc_id": r.doc_id, "chunk_id": r.chunk_id, "score": round(r.score, 4)}
+            for r in self.retrieved
+        ]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    doc_id: str
+    title: str
+    path: str
+    chunks: int
+    sha256: str
+    topics: tuple[str, ...]
+    ingested_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["topics"] = list(self.topics)
+        return data

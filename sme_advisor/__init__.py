@@ -1,0 +1,1 @@
+"""SME Advisor: the application shell (settings, CLI) around knowledge/, ingest/ and bot/."""

