@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 MIN_SENTENCE_WORDS = 5
 RELATIVE_MARGIN = 0.12  # sentences this close to the best one are worth saying too
-ABSOLUTE_FLOOR = 0.25
 MAX_PER_CHUNK = 2
+# A sentence quoted beside the best one must itself come close to the refusal threshold.
+SUPPORT_RATIO = 0.85
 LEXICAL_WEIGHT = 0.15
 RANK_WEIGHT = 0.04
 
@@ -86,17 +87,18 @@ def score_candidates(candidates: Sequence[Candidate], query_vectors: Sequence[tu
     return Scores(similarity, ranking)
 
 
-def select(candidates: Sequence[Candidate], scores: np.ndarray, max_sentences: int) -> list[Candidate]:
+def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int, floor: float) -> list[Candidate]:
+    """The best sentence, and others nearly as good that are relevant in their own right."""
     if not candidates:
         return []
-    order = np.argsort(-scores)
-    best = float(scores[order[0]])
+    order = np.argsort(-scores.ranking)
+    best = float(scores.ranking[order[0]])
     chosen: list[Candidate] = []
     per_chunk: dict[str, int] = {}
-    for index in order:
-        candidate, score = candidates[int(index)], float(scores[int(index)])
-        if chosen and (score < best - RELATIVE_MARGIN or score < ABSOLUTE_FLOOR):
-            break
+    for index in (int(i) for i in order):
+        candidate = candidates[index]
+        if chosen and (scores.ranking[index] < best - RELATIVE_MARGIN or scores.similarity[index] < floor):
+            continue
         if per_chunk.get(candidate.chunk.chunk_id, 0) >= MAX_PER_CHUNK:
             continue
         per_chunk[candidate.chunk.chunk_id] = per_chunk.get(candidate.chunk.chunk_id, 0) + 1

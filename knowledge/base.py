@@ -110,7 +110,7 @@ class KnowledgeBase:
         result = self.retrieve(query, max(self.settings.retrieval_top_k, ANSWER_PASSAGES))
         answer = Answer(question=question, answer="", refused=False, search_query=query,
                         retrieved=[Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score) for s in result.ranked])
-        passages = result.ranked[:ANSWER_PASSAGES]
+        passages = result.passages(ANSWER_PASSAGES)
         candidates, scores = self._score_sentences(question, query, result, passages)
         # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
         if scores.best_similarity < self.settings.min_relevance:
@@ -123,7 +123,8 @@ class KnowledgeBase:
             except Exception as error:  # any failure falls back to the extractive answer
                 answer.fallback_reason = f"{type(error).__name__}: {error}"[:300]
                 log.warning("generative answer failed, answering extractively: %s", answer.fallback_reason)
-        chosen = answering.select(candidates, scores.ranking, self.settings.answer_max_sentences)
+        chosen = answering.select(candidates, scores, self.settings.answer_max_sentences,
+                                  answering.SUPPORT_RATIO * self.settings.min_relevance)
         composed = answering.compose(chosen)
         if not answering.verify_citations(composed.citations, {p.chunk.chunk_id: p.chunk for p in passages}):
             raise AssertionError("an extractive quote is not verbatim")  # a bug, never a user's problem
@@ -135,8 +136,8 @@ class KnowledgeBase:
     def relevance(self, question: str, history: Sequence[Turn] = ()) -> float:
         """The refusal signal for `question` (calibration uses it)."""
         query = search_query(question, list(history))
-        result = self.retrieve(query, ANSWER_PASSAGES)
-        return self._score_sentences(question, query, result, result.ranked[:ANSWER_PASSAGES])[1].best_similarity
+        result = self.retrieve(query, self.settings.retrieval_top_k)
+        return self._score_sentences(question, query, result, result.passages(ANSWER_PASSAGES))[1].best_similarity
 
     def _score_sentences(self, question: str, query: str, result: RetrievalResult,
                          passages: Sequence[ScoredChunk]) -> tuple[list[answering.Candidate], answering.Scores]:

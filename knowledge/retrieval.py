@@ -26,13 +26,14 @@ KEYWORD_WEIGHT = 0.6
 class RetrievalResult:
     query: str
     query_vector: np.ndarray
-    ranked: list[ScoredChunk]
+    ranked: list[ScoredChunk]  # diversified: what `retrieved` reports
+    by_relevance: list[ScoredChunk]  # fused order without diversification
 
-    @property
-    def best_similarity(self) -> float:
-        """The highest question-to-passage cosine among the candidates: the relevance signal."""
-        similarities = [s.dense_similarity for s in self.ranked if s.dense_similarity is not None]
-        return max(similarities, default=0.0)
+    def passages(self, n: int) -> list[ScoredChunk]:
+        """The passages to answer from: the n most relevant, plus the diversified top n, so a
+        question about one document reads all of its best chunks and others' best too."""
+        chosen = {s.chunk.chunk_id: s for s in self.by_relevance[:n] + self.ranked[:n]}
+        return sorted(chosen.values(), key=lambda s: s.score, reverse=True)
 
 
 class HybridRetriever:
@@ -64,8 +65,9 @@ class HybridRetriever:
             similarity[cid] = float(np.dot(stored, vector))
 
         ordered = sorted(live, key=lambda cid: fused[cid], reverse=True)
-        ranked = [ScoredChunk(live[cid], fused[cid], similarity.get(cid)) for cid in self._diversify(ordered, live)]
-        return RetrievalResult(query, vector, ranked[: max(k, 0)] if k else ranked)
+        scored = {cid: ScoredChunk(live[cid], fused[cid], similarity.get(cid)) for cid in ordered}
+        ranked = [scored[cid] for cid in self._diversify(ordered, live)]
+        return RetrievalResult(query, vector, ranked[:k], [scored[cid] for cid in ordered[:k]])
 
     def _diversify(self, ordered: list[str], live: dict) -> list[str]:
         per_doc: dict[str, int] = {}

@@ -1,0 +1,80 @@
+"""Calibrates MIN_RELEVANCE, the refusal threshold, on the development split of a question set.
+
+    .venv/bin/python benchmarks/calibrate_refusal.py [evaluation/sets/starter.jsonl] [--split dev]
+
+The library is the starter library padded with the same-domain test documents, as in production
+a library holds many business documents. For every item it computes the relevance signal (the
+best cosine between the question and a sentence of the top passages) and prints both
+distributions and, for each candidate threshold, refusal precision/recall and the false-refusal
+rate. The suggested threshold maximises balanced accuracy; ties go to the lower threshold (fewer
+owners refused). The gate split is never used here, so the evaluation gate stays honest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("questions", nargs="?", default=str(ROOT / "evaluation" / "sets" / "starter.jsonl"))
+    parser.add_argument("--split", default="dev")
+    args = parser.parse_args()
+
+    from ingest.pipeline import ingest_paths
+    from ingest.starter import ingest_starter
+    from knowledge.base import KnowledgeBase
+    from knowledge.conversation import is_gibberish, is_instruction_attack
+    from knowledge.types import Turn
+    from sme_advisor.settings import Settings
+
+    items = [json.loads(line) for line in Path(args.questions).read_text().splitlines() if line.strip()]
+    items = [item for item in items if item.get("split", args.split) == args.split]
+    work = Path(tempfile.mkdtemp(prefix="sme-calibrate-"))
+    try:
+        kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=work))
+        ingest_starter(kb)
+        ingest_paths(kb, [ROOT / "tests" / "fixtures" / "padding"])
+        rows = []
+        for item in items:
+            if is_instruction_attack(item["question"]) or is_gibberish(item["question"]):
+                continue  # refused before retrieval, whatever the threshold
+            history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
+            rows.append((kb.relevance(item["question"], history), bool(item["answerable"]), item["id"]))
+        kb.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    rows.sort()
+    for score, answerable, item_id in rows:
+        print(f"{score:6.3f}  {'answerable ' if answerable else 'OUT OF SCOPE'}  {item_id}")
+    positives = sum(1 for _, a, _ in rows if a)
+    negatives = len(rows) - positives
+    best = (-1.0, 0.0)
+    print("\nthreshold  refusal-precision  refusal-recall  false-refusal-rate  balanced-accuracy")
+    for threshold in [t / 100 for t in range(15, 71)]:
+        refused_out = sum(1 for s, a, _ in rows if s < threshold and not a)
+        refused_in = sum(1 for s, a, _ in rows if s < threshold and a)
+        recall = refused_out / negatives if negatives else 1.0
+        false_rate = refused_in / positives if positives else 0.0
+        precision = refused_out / (refused_out + refused_in) if refused_out + refused_in else 1.0
+        balanced = (recall + 1 - false_rate) / 2
+        if balanced > best[0]:
+            best = (balanced, threshold)
+        print(f"{threshold:9.2f}  {precision:17.2f}  {recall:14.2f}  {false_rate:18.2f}  {balanced:17.3f}")
+    print(f"\nsuggested MIN_RELEVANCE = {best[1]:.2f} (balanced accuracy {best[0]:.3f} on {len(rows)} "
+          f"{args.split} items: {positives} answerable, {negatives} out of scope)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import numpy as np
+
+from knowledge.embeddings import OnnxEmbedder, SentenceTransformerEmbedder, resolve_model_path
+from sme_advisor.settings import DEFAULT_EMBEDDING_MODEL
+
+TEXTS = [
+    "How do I hand my family business to my daughter?",
+    "x",
+    "中小企业数字化转型",
+    "Little giants listed on the Beijing Stock Exchange " * 40,  # past the 256-token window
+    "Cash flow",
+]
+
+
+def test_compiled_model_gives_the_reference_vectors(embedder) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(embedder.engine, OnnxEmbedder), "the default model compiles to ONNX"
+    reference = SentenceTransformerEmbedder(resolve_model_path(DEFAULT_EMBEDDING_MODEL))
+    compiled_vectors = embedder.embed(TEXTS)
+    reference_vectors = reference.embed(TEXTS)
+    assert compiled_vectors.shape == reference_vectors.shape == (len(TEXTS), 384)
+    cosines = np.sum(compiled_vectors * reference_vectors, axis=1)
+    assert cosines.min() > 0.9999
+    # Batching and padding must not change a text's vector.
+    alone = np.vstack([embedder.embed([t]) for t in TEXTS])
+    assert np.allclose(alone, compiled_vectors, atol=1e-5)
+    assert np.allclose(np.linalg.norm(compiled_vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.count_tokens("hello world") == reference.count_tokens("hello world") == 2
+
+
+def test_langchain_retriever_returns_documents(starter_kb) -> None:  # type: ignore[no-untyped-def]
+    from knowledge.langchain_retriever import KnowledgeBaseRetriever
+
+    retriever = KnowledgeBaseRetriever(knowledge_base=starter_kb, k=3)
+    documents = retriever.invoke("How many little giants are listed on the stock exchange?")
+    assert len(documents) == 3
+    assert documents[0].metadata["doc_id"] == "little-giants-growing"
+    chunk = starter_kb.chunk(documents[0].metadata["chunk_id"])
+    assert chunk is not None and documents[0].page_content == chunk.text
