@@ -1,0 +1,40 @@
+"""The self-contained HTML report: headline cards, charts, per-topic table, failures table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from evaluation import charts
+from evaluation.terminal import fmt, rank_of_first_expected
+
+TEMPLATES = Path(__file__).parent / "templates"
+CARDS = [("hit@1", "hit@1"), ("hit@k", "hit@k"), ("mrr", "MRR"), ("ndcg@k", "nDCG@k"),
+         ("citation_precision", "citation precision"), ("verbatim_validity", "verbatim quotes"),
+         ("key_fact_hit", "key facts found"), ("refusal_precision", "refusal precision"),
+         ("refusal_recall", "refusal recall"), ("false_refusal_rate", "false refusals"),
+         ("latency_p50_ms", "latency p50 (ms)"), ("latency_p95_ms", "latency p95 (ms)")]
+COLUMNS = ["items", "hit@1", "hit@3", "hit@5", "hit@k", "mrr", "ndcg@k", "citation_precision", "key_fact_hit",
+           "refusal_recall", "false_refusal_rate", "latency_p50_ms"]
+
+
+def render(report: dict[str, Any]) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]))
+    summary, items = report["summary"], report["items"]
+    k = summary["k"]
+    return environment.get_template("report.html.j2").render(
+        run=report["run"], summary=summary, items=items, fmt=fmt,
+        cards=[(key, label.replace("@k", f"@{k}")) for key, label in CARDS],
+        columns=[c for c in COLUMNS if c != "hit@k" or k not in (1, 3, 5)], labels={c: dict(CARDS).get(c, c).replace("@k", f"@{k}") for c in COLUMNS},
+        failures=[item for item in items if item["problems"]],
+        rank_of=rank_of_first_expected,
+        charts={"topics": charts.topic_hits(summary), "latency": charts.latency_histogram(items, summary),
+                "refusals": charts.refusal_confusion(summary)},
+    )
+
+
+def write(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(report), encoding="utf-8")

@@ -1,0 +1,130 @@
+"""Turns answers into per-item metrics and the run's summary (overall and per topic)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable, Sequence
+
+from evaluation import metrics
+from evaluation.dataset import EvalItem
+from knowledge.types import Answer, Chunk
+
+# The figures a baseline comparison and the CI gate look at; True means higher is better.
+HEADLINE = {
+    "hit@1": True,
+    "hit@k": True,
+    "mrr": True,
+    "ndcg@k": True,
+    "citation_precision": True,
+    "verbatim_validity": True,
+    "key_fact_hit": True,
+    "refusal_recall": True,
+    "false_refusal_rate": False,
+}
+
+
+def score_item(item: EvalItem, answer: Answer, k: int, chunk_of: Callable[[str], Chunk | None]) -> dict[str, Any]:
+    """The `ask --json` object of `answer`, plus the item's expectations and metrics."""
+    record = answer.to_dict()
+    ranked = metrics.ranked_documents(r.doc_id for r in answer.retrieved)
+    verbatim = all(_is_verbatim(c.quote, chunk_of(c.chunk_id)) for c in answer.citations)
+    scores: dict[str, Any] = {"verbatim_valid": verbatim if answer.citations else None}
+    if item.answerable:
+        scores.update({
+            "hit@1": metrics.hit_at(ranked, item.expected_sources, 1),
+            "hit@3": metrics.hit_at(ranked, item.expected_sources, 3),
+            "hit@5": metrics.hit_at(ranked, item.expected_sources, 5),
+            "hit@k": metrics.hit_at(ranked, item.expected_sources, k),
+            "rr": metrics.reciprocal_rank(ranked, item.expected_sources),
+            "ndcg@k": metrics.ndcg_at(ranked, item.expected_sources, k),
+            "citation_precision": metrics.citation_precision([c.doc_id for c in answer.citations],
+                                                             item.expected_sources),
+            "key_fact_hit": metrics.keyword_hit("" if answer.refused else answer.answer, item.expected_keywords),
+        })
+    record.update({
+        "id": item.id,
+        "topic": item.topic,
+        "answerable": item.answerable,
+        "expected_sources": list(item.expected_sources),
+        "expected_keywords": list(item.expected_keywords),
+        "history": [{"role": t.role, "content": t.content} for t in item.history],
+        "split": item.split,
+        "ranked_documents": ranked,
+        "metrics": scores,
+    })
+    record["problems"] = problems_of(record, k)
+    return record
+
+
+def _is_verbatim(quote: str, chunk: Chunk | None) -> bool:
+    return chunk is not None and bool(quote) and quote in chunk.text
+
+
+def problems_of(record: dict[str, Any], k: int) -> list[str]:
+    """What went wrong with one item, in words a reader of the report understands."""
+    scores, found = record["metrics"], []
+    if scores.get("verbatim_valid") is False:
+        found.append("a quote is not verbatim")
+    if not record["answerable"]:
+        if not record["refused"]:
+            found.append("answered an out-of-scope question")
+        return found
+    if record["refused"]:
+        found.append("refused an answerable question")
+    if record["expected_sources"] and scores["hit@k"] == 0:
+        found.append(f"no expected source in the top {k}")
+    elif record["expected_sources"] and scores["hit@1"] == 0:
+        found.append("expected source not ranked first")
+    if scores["citation_precision"] is not None and scores["citation_precision"] < 1:
+        found.append("cites an unexpected source")
+    if not record["refused"] and scores["key_fact_hit"] is not None and scores["key_fact_hit"] < 1:
+        found.append("key fact missing from the answer")
+    return found
+
+
+def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    summary = _summary_of(records)
+    by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_topic[record["topic"]].append(record)
+    summary["by_topic"] = {topic: _summary_of(group) for topic, group in sorted(by_topic.items())}
+    return summary
+
+
+def _summary_of(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    answerable = [r for r in records if r["answerable"]]
+    with_sources = [r for r in answerable if r["expected_sources"]]
+    cited = [c for r in answerable for c in r["citations"]]
+    expected_by_id = {r["id"]: set(r["expected_sources"]) for r in answerable}
+    citing = [r for r in records if r["citations"]]
+    latencies = [r["latency_ms"] for r in records]
+    modes = defaultdict(int)
+    for r in records:
+        modes[r["mode"]] += 1
+    summary: dict[str, Any] = {
+        "items": len(records),
+        "answerable": len(answerable),
+        "out_of_scope": len(records) - len(answerable),
+        "with_problems": sum(1 for r in records if r["problems"]),
+        "hit@1": _mean(with_sources, "hit@1"),
+        "hit@3": _mean(with_sources, "hit@3"),
+        "hit@5": _mean(with_sources, "hit@5"),
+        "hit@k": _mean(with_sources, "hit@k"),
+        "mrr": _mean(with_sources, "rr"),
+        "ndcg@k": _mean(with_sources, "ndcg@k"),
+        # micro-averaged: every citation counts once, wherever it appears
+        "citation_precision": (sum(1 for r in answerable for c in r["citations"] if c["doc_id"] in expected_by_id[r["id"]])
+                               / len(cited)) if cited else None,
+        "verbatim_validity": (sum(1 for r in citing if r["metrics"]["verbatim_valid"]) / len(citing)) if citing else None,
+        "key_fact_hit": metrics.mean(r["metrics"].get("key_fact_hit") for r in answerable),
+        "latency_p50_ms": round(metrics.percentile(latencies, 50), 1),
+        "latency_p95_ms": round(metrics.percentile(latencies, 95), 1),
+        "modes": dict(modes),
+        "fallbacks": sum(1 for r in records if r.get("fallback_reason")),
+    }
+    summary.update(metrics.refusal_scores((r["answerable"], r["refused"]) for r in records))
+    return summary
+
+
+def _mean(records: Sequence[dict[str, Any]], key: str) -> float | None:
+    return metrics.mean(r["metrics"][key] for r in records)

@@ -1,0 +1,247 @@
+"""`sme-advisor eval`: metric functions, malformed input, baseline gate, HTML report in Chromium."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evaluation import metrics
+from evaluation.compare import check_thresholds, compare
+from evaluation.dataset import load_items
+from evaluation.scoring import summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_SET = [
+    {"id": "a1", "question": "What mistakes do small firms make when they digitalise?", "answerable": True,
+     "expected_sources": ["sme-digital-transformation-misconceptions"], "expected_keywords": ["marketing"],
+     "topic": "digital-transformation"},
+    {"id": "a2", "question": "How many little giants are based in Shanghai?", "answerable": True,
+     "expected_sources": ["little-giants-growing"], "expected_keywords": ["262"], "topic": "policy"},
+    {"id": "f1", "question": "and how many of them are listed on the stock market?", "answerable": True,
+     "expected_sources": ["little-giants-growing"], "expected_keywords": ["300"], "topic": "policy",
+     "history": [{"role": "user", "content": "Which companies does China call little giants?"}]},
+    {"id": "o1", "question": "Give me a recipe for chocolate cake.", "answerable": False,
+     "expected_sources": [], "expected_keywords": [], "topic": "out-of-scope"},
+]
+
+
+# --- metric functions, against values computed by hand -------------------------------------------
+def test_ranked_documents_keep_first_appearance() -> None:
+    assert metrics.ranked_documents(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_hit_and_reciprocal_rank() -> None:
+    ranked = ["x", "y", "target", "z"]
+    assert metrics.hit_at(ranked, ["target"], 1) == 0.0
+    assert metrics.hit_at(ranked, ["target"], 3) == 1.0
+    assert metrics.reciprocal_rank(ranked, ["target"]) == pytest.approx(1 / 3)
+    assert metrics.reciprocal_rank(ranked, ["missing"]) == 0.0
+
+
+def test_ndcg_by_hand() -> None:
+    # relevant at ranks 1 and 3 of two relevant: DCG = 1 + 1/log2(4) = 1.5; IDCG = 1 + 1/log2(3)
+    assert metrics.ndcg_at(["a", "x", "b"], ["a", "b"], 3) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    assert metrics.ndcg_at(["a", "b"], ["a", "b"], 5) == pytest.approx(1.0)
+    assert metrics.ndcg_at(["x", "a"], ["a"], 1) == 0.0
+
+
+def test_citation_precision_keyword_hit_percentile() -> None:
+    assert metrics.citation_precision(["a", "a", "b", "c"], ["a"]) == pytest.approx(0.5)
+    assert metrics.citation_precision([], ["a"]) is None
+    assert metrics.keyword_hit("About 300 firms, worth 2.96 trillion yuan", ["300", "Trillion", "Beijing"]) \
+        == pytest.approx(2 / 3)
+    assert metrics.percentile([10, 20, 30, 40], 50) == pytest.approx(25)
+    assert metrics.percentile([10, 20, 30, 40], 95) == pytest.approx(38.5)
+
+
+def test_refusal_scores_by_hand() -> None:
+    pairs = [(False, True), (False, True), (False, False), (True, True), (True, False), (True, False)]
+    scores = metrics.refusal_scores(pairs)
+    assert scores["refusal_precision"] == pytest.approx(2 / 3)
+    assert scores["refusal_recall"] == pytest.approx(2 / 3)
+    assert scores["false_refusal_rate"] == pytest.approx(1 / 3)
+
+
+def _record(item_id: str, topic: str, answerable: bool, refused: bool, hit1: float, cited: list[str],
+            expected: list[str], latency: float) -> dict:
+    return {"id": item_id, "topic": topic, "answerable": answerable, "refused": refused, "latency_ms": latency,
+            "expected_sources": expected, "mode": "extractive", "fallback_reason": None, "problems": [],
+            "citations": [{"doc_id": d} for d in cited],
+            "metrics": {"hit@1": hit1, "hit@3": 1.0, "hit@5": 1.0, "hit@k": 1.0, "rr": hit1 or 0.5,
+                        "ndcg@k": 1.0, "key_fact_hit": 1.0, "verbatim_valid": bool(cited) or None}
+            if answerable else {"verbatim_valid": None}}
+
+
+def test_summary_is_micro_averaged_and_split_by_topic() -> None:
+    records = [
+        _record("1", "t1", True, False, 1.0, ["a", "a", "b"], ["a"], 10),
+        _record("2", "t1", True, False, 0.0, ["a"], ["a"], 30),
+        _record("3", "t2", False, True, 0.0, [], [], 20),
+    ]
+    summary = summarize(records)
+    assert summary["hit@1"] == pytest.approx(0.5)
+    assert summary["mrr"] == pytest.approx(0.75)
+    assert summary["citation_precision"] == pytest.approx(3 / 4)  # 3 of 4 citations, not mean of 2/3 and 1
+    assert summary["refusal_recall"] == 1.0 and summary["false_refusal_rate"] == 0.0
+    assert summary["latency_p50_ms"] == pytest.approx(20)
+    assert summary["by_topic"]["t1"]["hit@1"] == pytest.approx(0.5)
+    assert summary["by_topic"]["t2"]["refusal_recall"] == 1.0
+
+
+def test_compare_flags_drops_beyond_tolerance_only() -> None:
+    base = {"summary": {"hit@1": 0.90, "mrr": 0.90, "false_refusal_rate": 0.05}}
+    now = {"summary": {"hit@1": 0.89, "mrr": 0.80, "false_refusal_rate": 0.20}}
+    verdict = {d.metric: d.regressed for d in compare(now, base, tolerance=0.02)}
+    assert verdict["hit@1"] is False  # within tolerance
+    assert verdict["mrr"] is True
+    assert verdict["false_refusal_rate"] is True  # lower is better: a rise is a regression
+    checks = check_thresholds(now["summary"], {"min": {"hit@1": 0.85}, "max": {"false_refusal_rate": 0.1}})
+    assert [c.passed for c in checks] == [True, False]
+
+
+# --- input files -----------------------------------------------------------------------------------
+def test_malformed_lines_are_reported_by_number(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join([
+        json.dumps(SMALL_SET[0]),
+        '{"id": "broken", "question": ',                       # line 2: not JSON
+        json.dumps({"id": "x", "question": "Why?"}),            # line 3: no answerable
+        "",
+        json.dumps(SMALL_SET[1] | {"unknown_field": 1}),         # line 5: unknown field ignored
+        json.dumps(SMALL_SET[0]),                                # line 6: duplicate id
+    ]))
+    loaded = load_items(path)
+    assert [item.id for item in loaded.items] == ["a1", "a2"]
+    assert [str(e).split(":")[0] for e in loaded.errors] == ["line 2", "line 3", "line 6"]
+    assert "answerable" in str(loaded.errors[1])
+
+
+def test_yaml_set_and_split_filter(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "set.yaml"
+    path.write_text(yaml.safe_dump([SMALL_SET[0] | {"split": "dev"}, SMALL_SET[2] | {"split": "gate"}]))
+    gate = load_items(path, split="gate")
+    assert [item.id for item in gate.items] == ["f1"]
+    assert gate.items[0].history[0].role == "user"
+
+
+def test_shipped_question_set_is_well_formed() -> None:
+    loaded = load_items(ROOT / "evaluation" / "sets" / "starter.jsonl")
+    assert not loaded.errors
+    items = loaded.items
+    assert len(items) >= 40
+    assert {i.split for i in items} == {"dev", "gate"}
+    assert sum(1 for i in items if not i.answerable) >= 10
+    assert sum(1 for i in items if i.history) >= 5
+    assert {"innovation", "succession", "digital-transformation"} <= {i.topic for i in items}
+    starter = {p.stem for p in (ROOT / "ingest" / "starter_library").glob("*.txt")}
+    assert all(set(i.expected_sources) <= starter for i in items)
+
+
+# --- the command, on the real starter library ------------------------------------------------------
+@pytest.fixture()
+def run_eval(starter_kb, models_dir: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SME_ADVISOR_DATA_DIR", str(starter_kb.settings.data_dir))
+    monkeypatch.setenv("SME_ADVISOR_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("LLM_PROVIDER", "none")
+    from sme_advisor.cli import app
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(app, ["eval", *args], env={"COLUMNS": "200"})
+
+    return run
+
+
+def _write_set(path: Path, items: list[dict], extra_lines: tuple[str, ...] = ()) -> Path:
+    path.write_text("\n".join([json.dumps(i) for i in items] + list(extra_lines)) + "\n")
+    return path
+
+
+def test_eval_report_has_ask_objects_and_metrics(run_eval, tmp_path: Path) -> None:
+    question_set = _write_set(tmp_path / "set.jsonl", SMALL_SET)
+    result = run_eval(str(question_set), "--out", str(tmp_path / "report.json"), "--k", "3")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    items = {item["id"]: item for item in report["items"]}
+    for key in ("question", "answer", "refused", "citations", "retrieved", "latency_ms", "metrics"):
+        assert key in items["a1"]
+    assert len(items["a1"]["retrieved"]) >= 10
+    assert items["a2"]["metrics"]["hit@1"] == 1.0
+    assert items["f1"]["metrics"]["hit@3"] == 1.0  # the follow-up was searched with its history
+    assert items["o1"]["refused"] and report["summary"]["refusal_recall"] == 1.0
+    assert report["summary"]["verbatim_validity"] == 1.0
+    assert set(report["summary"]["by_topic"]) == {"digital-transformation", "policy", "out-of-scope"}
+    assert "hit@1" in result.output and "policy" in result.output
+
+
+def test_eval_goes_on_after_a_malformed_line_and_exits_non_zero(run_eval, tmp_path: Path) -> None:
+    question_set = _write_set(tmp_path / "set.jsonl", SMALL_SET[:2], extra_lines=("{not json",))
+    result = run_eval(str(question_set), "--out", str(tmp_path / "report.json"))
+    assert result.exit_code == 1
+    assert "line 3" in result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [i["id"] for i in report["items"]] == ["a1", "a2"]
+    assert report["run"]["load_errors"] == ["line 3: not valid JSON (Expecting property name enclosed in double quotes)"]
+
+
+def test_baseline_regression_fails_the_run(run_eval, tmp_path: Path) -> None:
+    question_set = _write_set(tmp_path / "set.jsonl", SMALL_SET)
+    assert run_eval(str(question_set), "--out", str(tmp_path / "base.json")).exit_code == 0
+    same = run_eval(str(question_set), "--baseline", str(tmp_path / "base.json"))
+    assert same.exit_code == 0, same.output
+    # A baseline that was better than today's run by more than the tolerance must stop CI.
+    better = json.loads((tmp_path / "base.json").read_text())
+    better["summary"]["mrr"] = min(1.0, better["summary"]["mrr"]) + 0.5
+    better["summary"]["false_refusal_rate"] = -0.5
+    (tmp_path / "better.json").write_text(json.dumps(better))
+    worse = run_eval(str(question_set), "--baseline", str(tmp_path / "better.json"), "--tolerance", "0.05")
+    assert worse.exit_code == 1
+    assert worse.output.count("REGRESSED") == 2
+
+
+def test_thresholds_gate(run_eval, tmp_path: Path) -> None:
+    question_set = _write_set(tmp_path / "set.jsonl", SMALL_SET)
+    strict = tmp_path / "strict.json"
+    strict.write_text(json.dumps({"min": {"hit@1": 1.01}}))
+    assert run_eval(str(question_set), "--thresholds", str(strict)).exit_code == 1
+    lenient = tmp_path / "lenient.json"
+    lenient.write_text(json.dumps({"min": {"hit@3": 0.5, "verbatim_validity": 1.0}, "max": {"false_refusal_rate": 0.5}}))
+    passed = run_eval(str(question_set), "--thresholds", str(lenient))
+    assert passed.exit_code == 0, passed.output
+    assert passed.output.count("pass") == 3
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs the Debian `chromium` package (installed by .ci/run)")
+def test_html_report_renders_charts_and_table_in_chromium(run_eval, tmp_path: Path) -> None:
+    import matplotlib.image
+
+    question_set = _write_set(tmp_path / "set.jsonl", SMALL_SET + [
+        SMALL_SET[3] | {"id": "o2", "question": "How do I write a will that leaves my house to my children?",
+                        "answerable": True, "expected_sources": ["little-giants-growing"]}])  # a failure
+    html = tmp_path / "report.html"
+    assert run_eval(str(question_set), "--html", str(html)).exit_code == 0
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.stdout.count("<svg") == 3
+    assert 'id="failures"' in dom.stdout and "o2" in dom.stdout and "refused an answerable question" in dom.stdout
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *flags, "--window-size=1280,1400", f"--screenshot={shot}", html.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    assert pixels.shape[:2] == (1400, 1280)
+    blue = ((abs(pixels[..., 0] - 0x25 / 255) < 0.03) & (abs(pixels[..., 1] - 0x63 / 255) < 0.03)
+            & (abs(pixels[..., 2] - 0xEB / 255) < 0.03)).sum()
+    green = ((abs(pixels[..., 0] - 0x16 / 255) < 0.03) & (abs(pixels[..., 1] - 0xA3 / 255) < 0.03)
+             & (abs(pixels[..., 2] - 0x4A / 255) < 0.03)).sum()
+    assert blue > 2000 and green > 2000  # the bars of the charts were drawn, not just the page frame
+    assert (pixels < 0.2).all(axis=-1).sum() > 5000  # dark text: headline figures and tables
