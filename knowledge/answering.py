@@ -20,7 +20,10 @@ from knowledge.types import Chunk, Citation, ScoredChunk
 log = logging.getLogger(__name__)
 
 MIN_SENTENCE_WORDS = 5
-RELATIVE_MARGIN = 0.12  # sentences this close to the best one are worth saying too
+RELATIVE_MARGIN = 0.15  # sentences this close to the best one are worth saying too
+# Another document must come closer still: a second source is quoted only when it answers
+# nearly as well, not because it touches the subject.
+OTHER_DOC_MARGIN = 0.05
 MAX_PER_CHUNK = 2
 # A sentence quoted beside the best one must itself come close to the refusal threshold.
 SUPPORT_RATIO = 0.85
@@ -97,7 +100,9 @@ def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int, 
     per_chunk: dict[str, int] = {}
     for index in (int(i) for i in order):
         candidate = candidates[index]
-        if chosen and (scores.ranking[index] < best - RELATIVE_MARGIN or scores.similarity[index] < floor):
+        margin = RELATIVE_MARGIN if not chosen or candidate.chunk.doc_id == chosen[0].chunk.doc_id \
+            else OTHER_DOC_MARGIN
+        if chosen and (scores.ranking[index] < best - margin or scores.similarity[index] < floor):
             continue
         if per_chunk.get(candidate.chunk.chunk_id, 0) >= MAX_PER_CHUNK:
             continue
