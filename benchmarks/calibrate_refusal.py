@@ -6,8 +6,8 @@ The library is the starter library padded with the same-domain test documents, a
 a library holds many business documents. For every item it computes the relevance signal (the
 best cosine between the question and a sentence of the top passages) and prints both
 distributions and, for each candidate threshold, refusal precision/recall and the false-refusal
-rate. The suggested threshold maximises balanced accuracy; ties go to the lower threshold (fewer
-owners refused). The gate split is never used here, so the evaluation gate stays honest.
+rate. The suggested threshold maximises balanced accuracy; where several thresholds tie, it is the
+middle of that plateau, so the threshold keeps the same distance from both kinds of error. The gate split is never used here, so the evaluation gate stays honest.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def main() -> None:
         print(f"{score:6.3f}  {'answerable ' if answerable else 'OUT OF SCOPE'}  {item_id}")
     positives = sum(1 for _, a, _ in rows if a)
     negatives = len(rows) - positives
-    best = (-1.0, 0.0)
+    table = []
     print("\nthreshold  refusal-precision  refusal-recall  false-refusal-rate  balanced-accuracy")
     for threshold in [t / 100 for t in range(15, 71)]:
         refused_out = sum(1 for s, a, _ in rows if s < threshold and not a)
@@ -69,10 +69,13 @@ def main() -> None:
         false_rate = refused_in / positives if positives else 0.0
         precision = refused_out / (refused_out + refused_in) if refused_out + refused_in else 1.0
         balanced = (recall + 1 - false_rate) / 2
-        if balanced > best[0]:
-            best = (balanced, threshold)
+        table.append((threshold, balanced))
         print(f"{threshold:9.2f}  {precision:17.2f}  {recall:14.2f}  {false_rate:18.2f}  {balanced:17.3f}")
-    print(f"\nsuggested MIN_RELEVANCE = {best[1]:.2f} (balanced accuracy {best[0]:.3f} on {len(rows)} "
+    top = max(balanced for _, balanced in table)
+    plateau = [threshold for threshold, balanced in table if balanced >= top - 1e-9]
+    best = (top, (plateau[0] + plateau[-1]) / 2)
+    print(f"\nbest plateau {plateau[0]:.2f}..{plateau[-1]:.2f}")
+    print(f"suggested MIN_RELEVANCE = {best[1]:.2f} (balanced accuracy {best[0]:.3f} on {len(rows)} "
           f"{args.split} items: {positives} answerable, {negatives} out of scope)")
 
 

@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     )
     answer_max_sentences: int = 4
     min_relevance: float = Field(
-        default=0.36,
+        default=0.40,
         description="Refuse when the best passage's cosine similarity to the question is below this "
-        "(calibrated with `sme-advisor calibrate`, see README).",
+        "(calibrated with benchmarks/calibrate_refusal.py, see README).",
     )
     auto_ingest_starter: bool = True
 
