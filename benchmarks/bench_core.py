@@ -24,6 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+CLI_WITH_HWM = (
+    "import atexit, sys, re\n"
+    "def hwm():\n"
+    "    text = open('/proc/self/status').read()\n"
+    "    sys.stderr.write('HWM_KB=' + re.search(r'VmHWM:\\s+(\\d+)', text).group(1) + '\\n')\n"
+    "atexit.register(hwm)\n"
+    "sys.argv[0] = 'sme-advisor'\n"
+    "from sme_advisor.cli import app\n"
+    "app()\n"
+)
+
 QUESTIONS = [
     "What does it take for a company to be recognised as a little giant?",
     "How many little giants are listed on the stock market?",
@@ -122,16 +133,16 @@ def main() -> None:
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
         env = {**os.environ, "SME_ADVISOR_DATA_DIR": str(settings.data_dir)}
-        cli = [str(Path(sys.executable).parent / "sme-advisor"), "ask", "--json", QUESTIONS[1]]
+        # The console script's own code, plus a report of this process's memory high-water mark read
+        # from /proc at exit (ru_maxrss of a child would include the parent's size at fork).
+        cli = [sys.executable, "-c", CLI_WITH_HWM, "ask", "--json", QUESTIONS[1]]
         cold, child_rss = [], 0.0
         for _ in range(args.cold_runs):
             started = time.perf_counter()
-            child = subprocess.Popen(cli, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            output = child.stdout.read() if child.stdout else b""
-            _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
+            done = subprocess.run(cli, env=env, capture_output=True, text=True)
             cold.append(time.perf_counter() - started)
-            assert status == 0 and json.loads(output)["answer"]
-            child_rss = max(child_rss, usage.ru_maxrss / 1024)
+            assert done.returncode == 0 and json.loads(done.stdout)["answer"], done.stderr[-500:]
+            child_rss = max(child_rss, float(done.stderr.rsplit("HWM_KB=", 1)[1].split()[0]) / 1024)
         print(f"cold start of `sme-advisor ask --json` (process start to answer): median "
               f"{statistics.median(cold):.2f} s, min {min(cold):.2f} s over {len(cold)} runs; peak RSS {child_rss:.0f} MiB")
         started = time.perf_counter()
