@@ -1,0 +1,60 @@
+"""What the handlers share: settings, the knowledge base, the bot's store, flood control."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.delivery import with_retries
+from bot.flood import FloodGuard
+from bot.storage import BotStore
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
+    from sme_advisor.settings import Settings
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    kb: KnowledgeBase
+    store: BotStore
+    guard: FloodGuard
+    # One ingest at a time: ingests are heavy, and their reports must not interleave.
+    ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    chat_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    def chat_lock(self, chat_id: int) -> asyncio.Lock:
+        return self.chat_locks.setdefault(chat_id, asyncio.Lock())
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.admin_user_ids
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found = context.application.bot_data["services"]
+    assert isinstance(found, Services)
+    return found
+
+
+async def reply_html(message: Message, parts: Sequence[str],
+                     markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Sends `parts` as consecutive HTML messages; the keyboard goes under the last one."""
+    sent = message
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        sent = await with_retries(lambda part=part, last=last: message.reply_text(
+            part, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
+            link_preview_options=NO_PREVIEW))
+    return sent
+
+
+async def reply_plain(message: Message, text: str) -> Message:
+    return await with_retries(lambda: message.reply_text(text))

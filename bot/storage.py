@@ -1,0 +1,158 @@
+"""The bot's own state in SQLite: conversations, answers given, feedback, usage.
+
+Calls are short and synchronous; handlers run them with `asyncio.to_thread`, and one lock
+serialises writers so that the WAL database is never contended from this process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowledge.types import Answer, Citation, Turn
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_chat ON turns (chat_id, id);
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    user_id INTEGER,
+    question TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    answer_json TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    answer_id INTEGER NOT NULL REFERENCES answers (id),
+    user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_id)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    questions: int
+    answered: int
+    refused: int
+    thumbs_up: int
+    thumbs_down: int
+
+    @property
+    def answered_share(self) -> float:
+        return self.answered / self.questions if self.questions else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    id: int
+    chat_id: int
+    answer: Answer
+
+
+class BotStore:
+    def __init__(self, path: Path, history_turns: int = 6) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.history_turns = history_turns
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- conversations -----------------------------------------------------------------------
+    def history(self, chat_id: int) -> list[Turn]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT role, content FROM turns WHERE chat_id = ? ORDER BY id DESC LIMIT ?",
+                (chat_id, self.history_turns)).fetchall()
+        return [Turn(role, content) for role, content in reversed(rows)]
+
+    def add_exchange(self, chat_id: int, question: str, answer_text: str) -> None:
+        now = time.time()
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO turns (chat_id, role, content, created_at) VALUES (?, ?, ?, ?)",
+                                 [(chat_id, "user", question, now), (chat_id, "assistant", answer_text, now)])
+
+    def reset(self, chat_id: int) -> int:
+        with self._lock:
+            return self._db.execute("DELETE FROM turns WHERE chat_id = ?", (chat_id,)).rowcount
+
+    # --- answers and feedback ----------------------------------------------------------------
+    def save_answer(self, chat_id: int, user_id: int | None, answer: Answer) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO answers (chat_id, user_id, question, refused, answer_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (chat_id, user_id, answer.question, int(answer.refused), json.dumps(answer.to_dict()), time.time()))
+            return int(cursor.lastrowid or 0)
+
+    def answer(self, answer_id: int) -> StoredAnswer | None:
+        with self._lock:
+            row = self._db.execute("SELECT id, chat_id, answer_json FROM answers WHERE id = ?",
+                                   (answer_id,)).fetchone()
+        if row is None:
+            return None
+        return StoredAnswer(row[0], row[1], answer_from_dict(json.loads(row[2])))
+
+    def record_feedback(self, answer_id: int, user_id: int, vote: int) -> bool:
+        """Stores 👍 (+1) or 👎 (-1); a second press replaces the first. False if no such answer."""
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+                return False
+            self._db.execute(
+                "INSERT INTO feedback (answer_id, user_id, vote, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, created_at = excluded.created_at",
+                (answer_id, user_id, vote, time.time()))
+            return True
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """Every vote with the question, answer and cited sources it was given on."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT f.answer_id, f.user_id, f.vote, a.question, a.answer_json FROM feedback f "
+                "JOIN answers a ON a.id = f.answer_id ORDER BY f.created_at").fetchall()
+        result = []
+        for answer_id, user_id, vote, question, answer_json in rows:
+            answer = json.loads(answer_json)
+            result.append({"answer_id": answer_id, "user_id": user_id, "vote": vote, "question": question,
+                           "answer": answer["answer"], "sources": [c["doc_id"] for c in answer["citations"]]})
+        return result
+
+    def unanswered(self, limit: int = 20) -> list[tuple[str, float]]:
+        with self._lock:
+            return self._db.execute("SELECT question, created_at FROM answers WHERE refused = 1 "
+                                    "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+    def stats(self) -> Stats:
+        with self._lock:
+            questions, refused = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(refused), 0) FROM answers").fetchone()
+            up, down = self._db.execute(
+                "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) FROM feedback").fetchone()
+        return Stats(questions, questions - refused, refused, up, down)
+
+
+def answer_from_dict(data: dict[str, Any]) -> Answer:
+    return Answer(question=data["question"], answer=data["answer"], refused=data["refused"],
+                  citations=[Citation(**c) for c in data["citations"]], latency_ms=data.get("latency_ms", 0.0),
+                  mode=data.get("mode", "extractive"), fallback_reason=data.get("fallback_reason"))
