@@ -80,7 +80,9 @@ async def _register_commands(application: Application) -> None:
 
 
 async def _close_store(application: Application) -> None:
-    application.bot_data["services"].store.close()
+    found = application.bot_data["services"]
+    found.answer_pool.shutdown(wait=True)
+    found.store.close()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -93,13 +93,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Messages of one chat are answered in order, so a follow-up sees the answer before it.
     async with found.chat_lock(chat_id):
         await _typing(context, chat_id)
-        history = await asyncio.to_thread(found.store.history, chat_id)
-        answer = await asyncio.to_thread(found.kb.ask, text, history)
-        answer_id = await asyncio.to_thread(found.store.save_answer, chat_id, update.effective_user.id, answer)
+        answer_id, answer = await found.answer(chat_id, update.effective_user.id, text)
         if answer.refused:
             log.info("unanswered question logged (answer %d)", answer_id)
-        else:
-            await asyncio.to_thread(found.store.add_exchange, chat_id, text, answer.answer)
         await reply_html(message, rendering.answer_messages(answer), answer_keyboard(answer_id, answer.refused))
 
 

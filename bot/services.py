@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
@@ -16,9 +17,11 @@ from bot.storage import BotStore
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
+    from knowledge.types import Answer
     from sme_advisor.settings import Settings
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+ANSWER_WORKERS = 2
 
 
 @dataclass(slots=True)
@@ -30,6 +33,21 @@ class Services:
     # One ingest at a time: ingests are heavy, and their reports must not interleave.
     ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     chat_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    # Answering is CPU-bound and the model already uses every core: a small pool serves a crowd
+    # first come, first served, instead of dozens of threads slowing each other down.
+    answer_pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
+        max_workers=ANSWER_WORKERS, thread_name_prefix="answer"))
+
+    async def answer(self, chat_id: int, user_id: int | None, text: str) -> tuple[int, Answer]:
+        """History, answer and bookkeeping for one question, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.answer_pool, self._answer, chat_id, user_id, text)
+
+    def _answer(self, chat_id: int, user_id: int | None, text: str) -> tuple[int, Answer]:
+        answer = self.kb.ask(text, self.store.history(chat_id))
+        answer_id = self.store.save_answer(chat_id, user_id, answer)
+        if not answer.refused:  # a refusal adds nothing a follow-up could lean on
+            self.store.add_exchange(chat_id, text, answer.answer)
+        return answer_id, answer
 
     def chat_lock(self, chat_id: int) -> asyncio.Lock:
         return self.chat_locks.setdefault(chat_id, asyncio.Lock())
