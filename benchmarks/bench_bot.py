@@ -24,18 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-QUESTIONS = [
-    "What does it take for a company to be recognised as a little giant?",
-    "How many little giants are based in Shanghai?",
-    "Why do my employees quit and set up competing businesses?",
-    "What mistakes do small firms make when they go digital?",
-    "How do family firms deal with conflicts between generations?",
-    "What share of China's technical innovation comes from SMEs?",
-    "What does specialized and special mean for Zhejiang companies?",
-    "Is innovation only about patents and new technology?",
-    "What's the weather in Paris tomorrow?",
-    "How can large companies help their suppliers go digital?",
-]
+from bench_core import QUESTIONS  # noqa: E402  (the same owners' questions; this script's folder is on sys.path)
+
 
 
 async def main(owners: int, ingest_docs: int) -> None:

@@ -36,7 +36,8 @@ def run_bot(
     from bot.application import build_application, quiet_http_logs
 
     quiet_http_logs()
-    with open_knowledge_base(settings) as kb:
+    # A long-running bot loads a local language model at start, not on the first owner's question.
+    with open_knowledge_base(settings, warm_llm=True) as kb:
         application = build_application(settings, kb)
         if not settings.admin_user_ids:
             err.print("[yellow]Note:[/] ADMIN_USER_IDS is empty, so nobody can add documents through Telegram.")

