@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ANSWER_WORKERS = 2
+REMOTE_LLM_WORKERS = 8
 
 
 @dataclass(slots=True)
@@ -35,8 +36,12 @@ class Services:
     chat_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     # Answering is CPU-bound and the model already uses every core: a small pool serves a crowd
     # first come, first served, instead of dozens of threads slowing each other down.
-    answer_pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
-        max_workers=ANSWER_WORKERS, thread_name_prefix="answer"))
+    answer_pool: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        # A remote model spends its time waiting on the network: then more owners may wait at once.
+        workers = REMOTE_LLM_WORKERS if self.settings.llm_provider == "openai" else ANSWER_WORKERS
+        self.answer_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")
 
     async def answer(self, chat_id: int, user_id: int | None, text: str) -> tuple[int, Answer]:
         """History, answer and bookkeeping for one question, off the event loop."""
