@@ -81,7 +81,16 @@ def _decode_legacy(data: bytes) -> str:
 
 
 def _load_text(path: Path) -> LoadedDocument:
-    return LoadedDocument(decode_text(path.read_bytes()), None)
+    return LoadedDocument(unwrap_lines(decode_text(path.read_bytes())), None)
+
+
+# A line that stops mid-sentence and a next line that carries on in lower case: a hard wrap
+# (e-mails, exported reports), not a paragraph or a heading.
+_HARD_WRAP = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n[ \t]*(?=[a-z])")
+
+
+def unwrap_lines(text: str) -> str:
+    return _HARD_WRAP.sub(" ", text)
 
 
 def _load_markdown(path: Path) -> LoadedDocument:

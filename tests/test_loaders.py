@@ -64,3 +64,14 @@ def test_non_utf8_text_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
     path.write_bytes("Café owners in Zürich plan their succession carefully.".encode("cp1252"))
     assert "Zürich" in load_document(path).text
+
+
+def test_hard_wrapped_text_is_rejoined_but_headings_and_lists_stay(tmp_path: Path) -> None:
+    from ingest.loaders import load_document
+
+    path = tmp_path / "wrapped.txt"
+    path.write_text("Vouchers for bakeries\n\nEach voucher is\nworth 4,800 euros and pays for the\nfirst year.\n"
+                    "The Scheme\nBakeries apply online.\n- one item\n- another item\n")
+    text = load_document(path).text
+    assert "Each voucher is worth 4,800 euros and pays for the first year." in text
+    assert "The Scheme\nBakeries apply online." in text and "- one item\n- another item" in text
