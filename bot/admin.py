@@ -1,85 +1,94 @@
-"""What admins do: add documents by sending them, list and remove sources, usage and gaps."""
+"""What admins do: add documents by sending them, list and remove sources, see usage and gaps.
+
+Only admins reach these handlers: `bot.app` registers them behind `filters.User(ADMIN_USER_IDS)`.
+The removal button re-checks, since anyone in a group could press a button an admin was sent.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-import shutil
-import uuid
+import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import rendering
-from bot.delivery import with_retries
-from bot.services import Services, reply_html, reply_plain, services
+from bot import render
+from bot.delivery import edit_text, reply_html, reply_plain, with_retries
+from bot.services import Services, services
 from ingest.loaders import SUPPORTED_SUFFIXES
 
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestProgress, IngestReport
+
 log = logging.getLogger(__name__)
-PROGRESS_EVERY_S = 1.0  # edits are rate-limited by Telegram; one a second reads as live
+PROGRESS_EVERY_S = 1.5  # Telegram limits edits; one every second or two still reads as live
+STAGES = {"reading": "reading", "embedding": "indexing passages", "writing": "saving",
+          "done": "done", "failed": "failed", "unchanged": "unchanged"}
 
 
+# --- adding documents --------------------------------------------------------------------------
 async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, found = update.effective_message, services(context)
     document = message.document
-    name = Path(document.file_name or "document").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        kinds = ", ".join(sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES}))
+    name = Path(document.file_name or "document.txt").name  # the stem becomes the doc_id
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES} - {"markdown"}))
         await reply_plain(message, f"I can't read “{name}”: I take {kinds} files. Nothing was added.")
         return
-    limit_mb = found.settings.max_upload_mb
-    if document.file_size and document.file_size > limit_mb * 1024 * 1024:
-        await reply_plain(message, f"“{name}” is {document.file_size / 1048576:.1f} MB; the limit is {limit_mb} MB. "
-                                   "Nothing was added.")
+    limit = found.settings.max_upload_mb * 1024 * 1024
+    if document.file_size and document.file_size > limit:
+        await reply_plain(message, f"“{name}” is {document.file_size / 1048576:.1f} MB; the limit is "
+                                   f"{found.settings.max_upload_mb} MB. Nothing was added.")
         return
-    topics = re.findall(r"#([\w-]+)", message.caption or "")
-    status = await reply_plain(message, f"Received “{name}”. Waiting for my turn to add it…"
-                               if found.ingest_lock.locked() else f"Received “{name}”. Downloading…")
-    async with found.ingest_lock:
-        folder = found.settings.data_dir / "uploads" / uuid.uuid4().hex
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            telegram_file = await with_retries(lambda: context.bot.get_file(document.file_id))
-            path = folder / name
-            await with_retries(lambda: telegram_file.download_to_drive(path))
+    topics = re.findall(r"#([\w-]+)", message.caption or "")  # "#succession" in the caption tags it
+    status = await reply_plain(message, f"Received “{name}”. Downloading…")
+    uploads = found.settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=uploads) as folder:
+        path = Path(folder) / name
+        telegram_file = await with_retries(lambda: context.bot.get_file(document.file_id))
+        await with_retries(lambda: telegram_file.download_to_drive(path))
+        if path.stat().st_size > limit:  # file_size is optional in the update: check what arrived
+            await edit_text(status, f"“{name}” is over the {found.settings.max_upload_mb} MB limit. "
+                                    "Nothing was added.")
+            return
+        if found.ingest_lock.locked():
+            await edit_text(status, f"Received “{name}”. Another document is being added; this one is next.")
+        async with found.ingest_lock:  # one ingest at a time: they are heavy, and reports stay readable
             report = await _ingest_with_progress(found, status, path, topics)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-    await _edit(status, _report_text(name, report))
+    await edit_text(status, report_text(name, report))
 
 
-async def _ingest_with_progress(found: Services, status: Message, path: Path, topics: list[str]):  # type: ignore[no-untyped-def]
-    from ingest.pipeline import IngestProgress, ingest_paths
+async def _ingest_with_progress(found: Services, status: Message, path: Path, topics: list[str]) -> IngestReport:
+    """Ingests in a worker thread; its progress events become (throttled) edits of `status`."""
+    from ingest.pipeline import ingest_paths
 
     loop = asyncio.get_running_loop()
     latest: list[IngestProgress] = []
     changed = asyncio.Event()
 
-    def on_progress(event: IngestProgress) -> None:  # runs in the ingest thread
+    def on_progress(event: IngestProgress) -> None:  # called in the ingest thread
         def publish() -> None:
             latest[:] = [event]
             changed.set()
         loop.call_soon_threadsafe(publish)
 
     async def show_progress() -> None:
-        shown = ""
+        shown, last_edit = "", 0.0
         while True:
             await changed.wait()
+            await asyncio.sleep(max(0.0, last_edit + PROGRESS_EVERY_S - time.monotonic()))
             changed.clear()
-            event = latest[0]
-            text = f"Adding “{path.name}”: {event.stage}"
-            if event.chunks_total:
-                text += f" – {event.chunks_done}/{event.chunks_total} passages"
+            text = progress_text(path.name, latest[0])
             if text != shown:
-                await _edit(status, text)
-                shown = text
-            await asyncio.sleep(PROGRESS_EVERY_S)
+                await edit_text(status, text)
+                shown, last_edit = text, time.monotonic()
 
     reporter = asyncio.create_task(show_progress())
     try:
@@ -88,36 +97,39 @@ async def _ingest_with_progress(found: Services, status: Message, path: Path, to
         reporter.cancel()
 
 
-def _report_text(name: str, report) -> str:  # type: ignore[no-untyped-def]
-    if report.failed:
-        reasons = "; ".join(failure.error for failure in report.failed)
-        return f"❌ “{name}” was not added: {reasons}"
-    if report.added:
-        return (f"✅ Added “{name}” as {report.added[0]} ({report.chunks_added} passages). "
-                "Owners can ask about it now.")
-    if report.updated:
-        return (f"✅ Updated {report.updated[0]} from “{name}”: {report.chunks_added} new passages, "
-                f"{report.chunks_removed} old ones removed.")
-    return f"“{name}” is already in the library, unchanged – nothing to do."
+def progress_text(name: str, event: IngestProgress) -> str:
+    text = f"Adding “{name}”: {STAGES.get(event.stage, event.stage)}"
+    if event.chunks_total:
+        text += f" – {event.chunks_done}/{event.chunks_total} passages"
+    return text + "…"
 
 
-async def _edit(status: Message, text: str) -> None:
-    try:
-        await with_retries(lambda: status.edit_text(text))
-    except BadRequest as error:  # "message is not modified" and the like are harmless
-        log.debug("progress edit skipped: %s", error)
+def report_text(name: str, report: IngestReport) -> str:
+    """What happened to the upload, in the words an admin needs: added, updated, unchanged or why not."""
+    lines = []
+    for doc_id in report.added:
+        lines.append(f"✅ Added “{name}” as {doc_id} ({report.chunks_added} passages). "
+                     "Owners can ask about it now.")
+    for doc_id in report.updated:
+        lines.append(f"✅ Updated {doc_id} from “{name}”: {report.chunks_added} new passages, "
+                     f"{report.chunks_removed} old ones removed.")
+    for doc_id in report.unchanged:
+        lines.append(f"“{name}” is already in the library as {doc_id}, unchanged – nothing to do.")
+    for failure in report.failed:
+        lines.append(f"❌ “{name}” was not added: {failure.error}")
+    return "\n".join(lines) or f"“{name}”: nothing was added."
 
 
+# --- the library -------------------------------------------------------------------------------
 async def list_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sources = await asyncio.to_thread(services(context).kb.sources)
     if not sources:
         await reply_plain(update.effective_message, "The library is empty. Send me a document to add one.")
         return
-    lines = [f"{s.doc_id} – {s.title} ({s.chunks} passages{', ' + ', '.join(s.topics) if s.topics else ''})"
+    lines = [f"{s.doc_id} – {s.title} ({s.chunks} passages{'; ' + ', '.join(s.topics) if s.topics else ''})"
              for s in sources]
-    parts = rendering.bullet_list(f"{len(sources)} documents in the library", lines)
-    parts[-1] += "\n\n" + rendering.escape("Remove one with /remove DOC_ID.")
-    await reply_html(update.effective_message, parts)
+    await reply_html(update.effective_message, render.titled_list(
+        f"{len(sources)} documents in the library", lines, footer="Remove one with /remove DOC_ID."))
 
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -130,15 +142,11 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if source is None:
         await reply_plain(message, f"There is no document “{doc_id}” in the library. See /sources.")
         return
-    if len(f"rm:{doc_id}".encode()) > 64:  # Telegram's limit on callback data
-        await reply_plain(message, "That document id is too long to confirm with a button; use the CLI: "
-                                   f"sme-advisor sources remove {doc_id}")
-        return
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes, remove it", callback_data=f"rm:{doc_id}"),
-                                      InlineKeyboardButton("Cancel", callback_data="rm-cancel")]])
-    await with_retries(lambda: message.reply_text(
-        f"Remove <b>{rendering.escape(source.title)}</b> ({rendering.escape(doc_id)}, {source.chunks} passages) "
-        "from the library?", parse_mode=ParseMode.HTML, reply_markup=keyboard))
+    request = await asyncio.to_thread(found.store.request_removal, doc_id, update.effective_user.id)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes, remove it", callback_data=f"rm:{request}"),
+                                      InlineKeyboardButton("Cancel", callback_data=f"rm-no:{request}")]])
+    await reply_html(message, [f"Remove <b>{render.escape(source.title)}</b> ({render.escape(doc_id)}, "
+                               f"{source.chunks} passages) from the library?"], keyboard)
 
 
 async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,23 +155,32 @@ async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await with_retries(lambda: query.answer("Only admins can remove documents."))
         return
     await with_retries(lambda: query.answer())
-    if query.data == "rm-cancel":
-        await _edit(query.message, "Cancelled – nothing was removed.")
-        return
-    doc_id = query.data.removeprefix("rm:")
-    removed = await asyncio.to_thread(found.kb.remove_source, doc_id)
-    await _edit(query.message, f"Removed {doc_id} and all its passages." if removed
-                else f"{doc_id} was already gone.")
+    action, request = query.data.split(":")
+    doc_id = await asyncio.to_thread(found.store.take_removal, int(request))
+    if doc_id is None:
+        text = "This request was already handled."
+    elif action == "rm-no":
+        text = f"Cancelled – {doc_id} stays in the library."
+    else:
+        removed = await asyncio.to_thread(found.kb.remove_source, doc_id)
+        text = f"Removed {doc_id} and all its passages." if removed else f"{doc_id} was already gone."
+    if isinstance(query.message, Message):
+        await edit_text(query.message, text)  # also drops the buttons
+    else:
+        await with_retries(lambda: context.bot.send_message(update.effective_chat.id, text))
 
 
+# --- usage -------------------------------------------------------------------------------------
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
     usage = await asyncio.to_thread(found.store.stats)
     documents = len(await asyncio.to_thread(found.kb.sources))
     await reply_plain(update.effective_message,
-                      f"Questions: {usage.questions}\nAnswered from the library: {usage.answered} "
-                      f"({usage.answered_share:.0%})\nNot covered: {usage.refused}\n"
-                      f"Feedback: 👍 {usage.thumbs_up} · 👎 {usage.thumbs_down}\nDocuments: {documents}")
+                      f"Questions: {usage.questions}\n"
+                      f"Answered from the library: {usage.answered} ({usage.answered_share:.0%})\n"
+                      f"Not covered: {usage.refused} (see /unanswered)\n"
+                      f"Feedback: 👍 {usage.thumbs_up} · 👎 {usage.thumbs_down}\n"
+                      f"Documents: {documents}")
 
 
 async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -172,6 +189,4 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await reply_plain(update.effective_message, "No unanswered questions so far.")
         return
     lines = [f"{datetime.fromtimestamp(at).strftime('%Y-%m-%d %H:%M')} – {question}" for question, at in rows]
-    await reply_html(update.effective_message, rendering.bullet_list("Recent questions my library didn't cover",
-                                                                     lines))
-
+    await reply_html(update.effective_message, render.titled_list("Recent questions my library didn't cover", lines))

@@ -1,4 +1,9 @@
-"""Sending to Telegram so that flood limits (429) and network errors delay a message, never lose it."""
+"""Sending to Telegram so that flood limits (429) and network errors delay a message, never lose it.
+
+Every call to the Bot API goes through `with_retries`: it waits out `RetryAfter` as long as
+Telegram asks, backs off on network errors and 5xx answers (PTB raises `NetworkError` for those),
+and gives up after a few attempts so that a dead connection cannot hold a handler for ever.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,69 @@ import asyncio
 import datetime as dtm
 import logging
 import warnings
-from typing import Awaitable, Callable, TypeVar
+from typing import Awaitable, Callable, Sequence, TypeVar
 
+from telegram import InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ATTEMPTS = 5
+FIRST_BACKOFF_S = 0.5
 MAX_WAIT_S = 60.0
+_sleep = asyncio.sleep  # the waits, replaceable in tests
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the attribute's type will become timedelta
+        warnings.simplefilter("ignore")
+        wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait)
 
 
 async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS) -> T:
-    """Runs `call`, waiting out RetryAfter as Telegram asks and backing off on network errors."""
-    delay = 0.5
+    """Runs `call` (a fresh request each time), retrying what a later attempt can fix."""
+    delay = FIRST_BACKOFF_S
     for attempt in range(1, attempts + 1):
         try:
             return await call()
         except RetryAfter as error:
-            with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
-                warnings.simplefilter("ignore")
-                wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait)
             if attempt == attempts:
                 raise
+            seconds = retry_after_seconds(error)
             log.warning("Telegram flood control: retrying in %.1f s", seconds)
-            await asyncio.sleep(min(seconds, MAX_WAIT_S))
+            await _sleep(min(seconds, MAX_WAIT_S))
         except BadRequest:
-            raise  # a NetworkError subclass in PTB, but sending the same request again cannot help
+            raise  # a NetworkError subclass in PTB, but the same request again cannot succeed
         except (TimedOut, NetworkError) as error:
             if attempt == attempts:
                 raise
             log.warning("network error talking to Telegram (%s); retrying in %.1f s", type(error).__name__, delay)
-            await asyncio.sleep(delay)
+            await _sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+async def reply_html(message: Message, parts: Sequence[str], markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Sends `parts` as consecutive HTML messages; the keyboard goes under the last one."""
+    sent = message
+    for index, part in enumerate(parts):
+        keyboard = markup if index == len(parts) - 1 else None
+        sent = await with_retries(lambda part=part, keyboard=keyboard: message.reply_text(
+            part, parse_mode=ParseMode.HTML, reply_markup=keyboard))
+    return sent
+
+
+async def reply_plain(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    return await with_retries(lambda: message.reply_text(text, reply_markup=markup))
+
+
+async def edit_text(message: Message, text: str, html: bool = False,
+                    markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edits a status message; an edit that cannot apply ("message is not modified") is harmless."""
+    try:
+        await with_retries(lambda: message.edit_text(text, parse_mode=ParseMode.HTML if html else None,
+                                                     reply_markup=markup))
+    except BadRequest as error:
+        log.debug("edit skipped: %s", error)

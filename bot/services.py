@@ -1,18 +1,17 @@
-"""What the handlers share: settings, the knowledge base, the bot's store, flood control."""
+"""What the handlers share: settings, the knowledge base, the bot's store, flood control, locks."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.delivery import with_retries
-from bot.flood import FloodGuard
+from bot.ratelimit import RateLimiter
 from bot.storage import BotStore
 
 if TYPE_CHECKING:
@@ -20,8 +19,8 @@ if TYPE_CHECKING:
     from knowledge.types import Answer
     from sme_advisor.settings import Settings
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-ANSWER_WORKERS = 2
+# Measured with benchmarks/bench_bot.py on 2 cores: more threads than cores only add contention.
+ANSWER_WORKERS = min(4, os.cpu_count() or 2)
 REMOTE_LLM_WORKERS = 8
 
 
@@ -30,12 +29,16 @@ class Services:
     settings: Settings
     kb: KnowledgeBase
     store: BotStore
-    guard: FloodGuard
-    # One ingest at a time: ingests are heavy, and their reports must not interleave.
+    limiter: RateLimiter
+    # One ingest at a time: ingests are heavy, and their progress reports must not interleave.
     ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    chat_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
-    # Answering is CPU-bound and the model already uses every core: a small pool serves a crowd
-    # first come, first served, instead of dozens of threads slowing each other down.
+    # A chat's questions are answered in order, so a follow-up sees the answer before it; weak
+    # values drop a chat's lock once nobody holds or waits for it.
+    chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
+    # Answering is CPU-bound and the embedder already uses the cores: a pool the size of the machine
+    # serves a crowd first come, first served, instead of dozens of threads slowing each other down.
+    # (This is `asyncio.to_thread` with its own bounded executor, so ingests and /start never queue
+    # behind fifty questions in the default one.)
     answer_pool: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,29 +58,20 @@ class Services:
         return answer_id, answer
 
     def chat_lock(self, chat_id: int) -> asyncio.Lock:
-        return self.chat_locks.setdefault(chat_id, asyncio.Lock())
+        lock = self.chat_locks.get(chat_id)
+        if lock is None:
+            lock = self.chat_locks[chat_id] = asyncio.Lock()
+        return lock
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_user_ids
+
+    def close(self) -> None:
+        self.answer_pool.shutdown(wait=True)
+        self.store.close()
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     found = context.application.bot_data["services"]
     assert isinstance(found, Services)
     return found
-
-
-async def reply_html(message: Message, parts: Sequence[str],
-                     markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Sends `parts` as consecutive HTML messages; the keyboard goes under the last one."""
-    sent = message
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        sent = await with_retries(lambda part=part, last=last: message.reply_text(
-            part, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
-            link_preview_options=NO_PREVIEW))
-    return sent
-
-
-async def reply_plain(message: Message, text: str) -> Message:
-    return await with_retries(lambda: message.reply_text(text))

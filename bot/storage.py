@@ -34,6 +34,14 @@ CREATE TABLE IF NOT EXISTS answers (
     answer_json TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+-- A /remove waiting for its confirmation button: the button carries this id, since a doc_id
+-- (up to 80 characters) would not fit Telegram's 64-byte callback data.
+CREATE TABLE IF NOT EXISTS removals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    admin_id INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id INTEGER NOT NULL REFERENCES answers (id),
     user_id INTEGER NOT NULL,
@@ -137,6 +145,21 @@ class BotStore:
             result.append({"answer_id": answer_id, "user_id": user_id, "vote": vote, "question": question,
                            "answer": answer["answer"], "sources": [c["doc_id"] for c in answer["citations"]]})
         return result
+
+    # --- admin actions ---------------------------------------------------------------------
+    def request_removal(self, doc_id: str, admin_id: int) -> int:
+        with self._lock:
+            cursor = self._db.execute("INSERT INTO removals (doc_id, admin_id, created_at) VALUES (?, ?, ?)",
+                                      (doc_id, admin_id, time.time()))
+            return int(cursor.lastrowid or 0)
+
+    def take_removal(self, request_id: int) -> str | None:
+        """The doc_id of a pending removal, which is then no longer pending (a button works once)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT doc_id FROM removals WHERE id = ?", (request_id,)).fetchone()
+            self._db.execute("DELETE FROM removals WHERE id = ?", (request_id,))
+        return row[0] if row else None
 
     def unanswered(self, limit: int = 20) -> list[tuple[str, float]]:
         with self._lock:

@@ -1,9 +1,11 @@
-"""A fake Telegram Bot API server (aiohttp, 127.0.0.1, random port) for end-to-end bot tests.
+"""A fake Telegram Bot API server (aiohttp on 127.0.0.1, random port) for end-to-end bot tests.
 
-It speaks enough of the Bot API for the real PTB `Application` to run against it with long polling:
-getMe, deleteWebhook, getUpdates (long polling with offset), sendMessage, editMessageText,
-editMessageReplyMarkup, sendChatAction, answerCallbackQuery, setMyCommands, getFile and file
-downloads. Tests push updates, wait for the bot's calls, and can make a method fail with 429 or 500.
+It speaks enough of the Bot API for the real PTB `Application` to run against it with long
+polling: getMe, deleteWebhook, getUpdates (long polling with offset and timeout), sendMessage,
+editMessageText, editMessageReplyMarkup, sendChatAction, answerCallbackQuery, setMyCommands,
+getFile and file downloads (`/file/bot<token>/<path>`). Tests push updates, await the bot's calls
+("a sendMessage to chat X matching …"), and can make the next N calls of a method fail with 429
+(with `parameters.retry_after`) or 500.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from aiohttp import web
 
 TOKEN = "123456:TEST-token-never-logged"
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "SME Advisor", "username": "sme_advisor_test_bot"}
+# Parameters PTB sends JSON-encoded inside its form posts.
+JSON_PARAMS = {"reply_markup", "commands", "entities", "caption_entities", "reply_parameters", "scope",
+               "link_preview_options", "allowed_updates"}
 
 
 @dataclass
@@ -26,7 +31,12 @@ class Call:
     index: int
     method: str
     params: dict[str, Any]
-    at: float
+    at: float  # time.monotonic() when the request arrived
+    failed: int | None = None  # the HTTP status when the call was made to fail on purpose
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
 
 
 @dataclass
@@ -38,6 +48,7 @@ class Failure:
 
 @dataclass
 class FakeBotApi:
+    token: str = TOKEN
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
@@ -49,6 +60,7 @@ class FakeBotApi:
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._closing = False
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -62,6 +74,9 @@ class FakeBotApi:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        async with self._changed:  # wake pending long polls: the runner waits for open requests
+            self._closing = True
+            self._changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -75,6 +90,7 @@ class FakeBotApi:
 
     # --- what tests do -----------------------------------------------------------------------
     async def push(self, update: dict[str, Any]) -> int:
+        """Queues an update for the bot's next getUpdates; returns its update_id."""
         update = {"update_id": next(self._update_ids), **update}
         async with self._changed:
             self.updates.append(update)
@@ -82,20 +98,24 @@ class FakeBotApi:
         return update["update_id"]
 
     def fail_next(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        self.failures[method] = Failure(status, times, retry_after)
+        """The next `times` calls of `method` answer `status` (429 carries `retry_after`)."""
+        self.failures[method] = Failure(status, times, retry_after if status != 429 else (retry_after or 1))
 
     def add_file(self, file_id: str, name: str, content: bytes) -> None:
         self.files[file_id] = (f"documents/{file_id}/{name}", content)
 
     def mark(self) -> int:
+        """A position in the call log: pass it as `after` to look only at later calls."""
         return len(self.calls)
 
-    def calls_of(self, method: str, after: int = 0, chat_id: int | None = None) -> list[Call]:
-        return [c for c in self.calls[after:] if c.method == method
-                and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)]
+    def calls_of(self, method: str, after: int = 0, chat_id: int | None = None,
+                 include_failed: bool = False) -> list[Call]:
+        return [c for c in self.calls[after:] if c.method == method and (include_failed or c.failed is None)
+                and (chat_id is None or _int(c.params.get("chat_id")) == chat_id)]
 
     async def wait_for(self, method: str, *, chat_id: int | None = None, after: int = 0, timeout: float = 60,
                        where: Callable[[Call], bool] = lambda call: True) -> Call:
+        """The first successful `method` call (to `chat_id`, after `after`) that `where` accepts."""
         deadline = time.monotonic() + timeout
         async with self._changed:
             while True:
@@ -104,8 +124,8 @@ class FakeBotApi:
                         return call
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    seen = [(c.method, str(c.params)[:120]) for c in self.calls[after:]]
-                    raise TimeoutError(f"no {method} to chat {chat_id} within {timeout} s; calls: {seen}")
+                    seen = [(c.method, c.params.get("chat_id"), c.text[:80]) for c in self.calls[after:]]
+                    raise TimeoutError(f"no matching {method} to chat {chat_id} within {timeout} s; calls: {seen}")
                 try:
                     await asyncio.wait_for(self._changed.wait(), left)
                 except TimeoutError:
@@ -114,67 +134,68 @@ class FakeBotApi:
     # --- the API -----------------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.match_info["token"] != TOKEN:
+        if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
-        params = await _params(request)
+        try:
+            params = await _params(request)
+        except ConnectionResetError:  # the bot hung up mid-request (it is shutting down)
+            return web.Response(status=499)
         failure = self.failures.get(method)
         if failure and failure.remaining > 0:
             failure.remaining -= 1
-            await self._record(method, {**params, "_failed": failure.status})
+            await self._record(method, params, failed=failure.status)
             if failure.status == 429:
-                return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry "
-                                          f"after {failure.retry_after}", "parameters": {"retry_after": failure.retry_after}},
-                                         status=429)
-            return web.json_response({"ok": False, "error_code": failure.status, "description": "Internal Server Error"},
-                                     status=failure.status)
+                return web.json_response({"ok": False, "error_code": 429,
+                                          "description": f"Too Many Requests: retry after {failure.retry_after}",
+                                          "parameters": {"retry_after": failure.retry_after}}, status=429)
+            return web.json_response({"ok": False, "error_code": failure.status,
+                                      "description": "Internal Server Error"}, status=failure.status)
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
         await self._record(method, params)
         return _ok(self._result(method, params))
 
-    async def _record(self, method: str, params: dict[str, Any]) -> None:
+    async def _record(self, method: str, params: dict[str, Any], failed: int | None = None) -> None:
         async with self._changed:
-            self.calls.append(Call(len(self.calls), method, params, time.monotonic()))
+            self.calls.append(Call(len(self.calls), method, params, time.monotonic(), failed))
             self._changed.notify_all()
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(params.get("offset") or 0)
-        timeout = float(params.get("timeout") or 0)
-        deadline = time.monotonic() + timeout
+        offset = _int(params.get("offset"))
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
         async with self._changed:
             # Confirmed updates (id < offset) are gone for good, as on the real server.
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
-            while not self.updates and time.monotonic() < deadline:
+            while not self.updates and not self._closing and time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
-            return list(self.updates[:100])
+            return list(self.updates[: _int(params.get("limit")) or 100])
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
-        if method in ("sendMessage", "sendDocument"):
+        if method == "sendMessage":
             return self._message(params, next(self._message_ids))
         if method in ("editMessageText", "editMessageReplyMarkup"):
-            return self._message(params, int(params.get("message_id", 0)))
+            return self._message(params, _int(params.get("message_id")))
         if method == "getFile":
             path, content = self.files[params["file_id"]]
             return {"file_id": params["file_id"], "file_unique_id": params["file_id"] + "-u",
                     "file_size": len(content), "file_path": path}
-        return True
+        return True  # deleteWebhook, sendChatAction, answerCallbackQuery, setMyCommands, …
 
     def _message(self, params: dict[str, Any], message_id: int) -> dict[str, Any]:
-        chat_id = int(params.get("chat_id", 0))
-        message = {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
-                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+        chat_id = _int(params.get("chat_id"))
+        message = {"message_id": message_id, "date": int(time.time()), "from": BOT_USER, "chat": chat(chat_id),
                    "text": params.get("text", "")}
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
         return message
 
     async def _download(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != TOKEN:
+        if request.match_info["token"] != self.token:
             return web.Response(status=401)
         for path, content in self.files.values():
             if path == request.match_info["path"]:
@@ -186,24 +207,21 @@ def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
+def _int(value: Any) -> int:
+    return int(value) if value not in (None, "") else 0
+
+
 async def _params(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         return dict(await request.json())
-    form = await request.post()
     params: dict[str, Any] = {}
-    for key, value in form.items():
-        if isinstance(value, str) and value[:1] in "[{":
-            try:
-                params[key] = json.loads(value)
-                continue
-            except json.JSONDecodeError:
-                pass
-        params[key] = value
+    for key, value in (await request.post()).items():
+        params[key] = json.loads(value) if key in JSON_PARAMS and isinstance(value, str) else value
     return params
 
 
 # --- updates as Telegram sends them -------------------------------------------------------------
-_message_ids = itertools.count(1)
+_ids = itertools.count(1)
 
 
 def user(user_id: int, name: str = "Owner") -> dict[str, Any]:
@@ -211,12 +229,13 @@ def user(user_id: int, name: str = "Owner") -> dict[str, Any]:
 
 
 def chat(chat_id: int) -> dict[str, Any]:
+    """Positive ids are private chats, negative ones groups (as on Telegram)."""
     return {"id": chat_id, "type": "private", "first_name": "Owner"} if chat_id > 0 else \
         {"id": chat_id, "type": "group", "title": "Owners' circle"}
 
 
 def message_update(user_id: int, chat_id: int, **content: Any) -> dict[str, Any]:
-    return {"message": {"message_id": next(_message_ids), "date": int(time.time()), "from": user(user_id),
+    return {"message": {"message_id": next(_ids), "date": int(time.time()), "from": user(user_id),
                         "chat": chat(chat_id), **content}}
 
 
@@ -228,13 +247,20 @@ def text_update(user_id: int, chat_id: int, text: str, **extra: Any) -> dict[str
     return message_update(user_id, chat_id, **content)
 
 
-def document_update(user_id: int, chat_id: int, file_id: str, name: str, size: int, caption: str = "") -> dict[str, Any]:
+def document_update(user_id: int, chat_id: int, file_id: str, name: str, size: int, caption: str = "",
+                    mime_type: str = "text/plain") -> dict[str, Any]:
     return message_update(user_id, chat_id, caption=caption, document={
         "file_id": file_id, "file_unique_id": file_id + "-u", "file_name": name, "file_size": size,
-        "mime_type": "text/plain"})
+        "mime_type": mime_type})
 
 
 def callback_update(user_id: int, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
-    return {"callback_query": {"id": f"cb{next(_message_ids)}", "from": user(user_id), "chat_instance": "ci",
-                               "data": data, "message": {"message_id": message_id, "date": int(time.time()),
-                                                         "from": BOT_USER, "chat": chat(chat_id), "text": "answer"}}}
+    return {"callback_query": {"id": f"cb{next(_ids)}", "from": user(user_id), "chat_instance": "ci", "data": data,
+                               "message": {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
+                                           "chat": chat(chat_id), "text": "answer"}}}
+
+
+def buttons(params: dict[str, Any]) -> list[str]:
+    """The callback data of every inline button in a sent message's parameters."""
+    markup = params.get("reply_markup") or {}
+    return [button["callback_data"] for row in markup.get("inline_keyboard", []) for button in row]

@@ -1,0 +1,124 @@
+"""Wiring in one place: the PTB Application, its handlers, start-up and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          Defaults, MessageHandler, TypeHandler, filters)
+
+from bot import admin, handlers
+from bot.delivery import reply_plain, with_retries
+from bot.logs import quiet_http_logs
+from bot.ratelimit import RateLimiter
+from bot.services import Services
+from bot.storage import BotStore
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
+    from sme_advisor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Many owners at once: one slow answer or a long ingest must not hold up the others. Order within
+# a chat is kept by the per-chat lock in `handlers.question`.
+CONCURRENT_UPDATES = 64
+OWNER_COMMANDS = [BotCommand("start", "What I am and what my library covers"), BotCommand("help", "How to ask"),
+                  BotCommand("topics", "The topics and documents I know"),
+                  BotCommand("reset", "Forget our conversation")]
+ADMIN_COMMANDS = {"sources": (admin.list_sources, "List the documents (admin)"),
+                  "remove": (admin.remove, "Remove a document: /remove DOC_ID (admin)"),
+                  "stats": (admin.stats, "Questions, answered share, feedback (admin)"),
+                  "unanswered": (admin.unanswered, "Recent questions I couldn't answer (admin)")}
+
+
+def build_application(settings: Settings, kb: KnowledgeBase, store: BotStore | None = None) -> Application:
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    quiet_http_logs()
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value().strip())
+        .base_url(settings.telegram_base_url)  # a self-hosted Bot API server works the same way
+        .base_file_url(settings.telegram_base_file_url)
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True),
+                           allow_sending_without_reply=True))  # the question may be deleted meanwhile
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = Services(
+        settings=settings, kb=kb, store=store or BotStore(settings.bot_db_path),
+        limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_s))
+    add_handlers(application, settings.admin_user_ids)
+    return application
+
+
+def add_handlers(application: Application, admin_ids: list[int]) -> None:
+    # The allow-list is fixed here, at registration: a non-admin's update never reaches admin code.
+    admins = filters.User(user_id=admin_ids)
+    new = filters.UpdateType.MESSAGE  # edited messages and channel posts are not questions
+    application.add_handler(TypeHandler(Update, handlers.rate_gate), group=-1)
+
+    application.add_handler(CommandHandler("start", handlers.start, filters=new))
+    application.add_handler(CommandHandler("help", handlers.help_command, filters=new))
+    application.add_handler(CommandHandler("topics", handlers.topics, filters=new))
+    application.add_handler(CommandHandler("reset", handlers.reset, filters=new))
+    for name, (callback, _) in ADMIN_COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=new & admins))
+    application.add_handler(CommandHandler(list(ADMIN_COMMANDS), handlers.admin_only, filters=new))
+
+    application.add_handler(MessageHandler(new & filters.Document.ALL & admins & filters.ChatType.PRIVATE,
+                                           admin.receive_document))
+    application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document_from_owner))
+    application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.question))
+    application.add_handler(MessageHandler(new & filters.COMMAND, _unknown_command))
+    application.add_handler(MessageHandler(new & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
+
+    application.add_handler(CallbackQueryHandler(handlers.show_quotes, pattern=r"^q:\d+$"))
+    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^f:\d+:-?1$"))
+    application.add_handler(CallbackQueryHandler(admin.confirm_remove, pattern=r"^rm(-no)?:\d+$"))
+    application.add_error_handler(on_error)
+
+
+async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    # In groups, "/cmd" may be meant for another bot: answer only "/cmd@this_bot".
+    if message.chat.type == ChatType.PRIVATE or f"@{context.bot.username}".lower() in (message.text or "").lower():
+        await handlers.help_command(update, context)
+
+
+async def _post_init(application: Application) -> None:
+    """Runs once before polling starts: the command menu owners and admins see."""
+    await with_retries(lambda: application.bot.set_my_commands(OWNER_COMMANDS))
+    admin_menu = OWNER_COMMANDS + [BotCommand(name, text) for name, (_, text) in ADMIN_COMMANDS.items()]
+    for admin_id in application.bot_data["services"].settings.admin_user_ids:
+        try:
+            await with_retries(lambda admin_id=admin_id: application.bot.set_my_commands(
+                admin_menu, scope=BotCommandScopeChat(admin_id)))
+        except TelegramError as error:  # "chat not found" until the admin has messaged the bot once
+            log.info("admin command menu not set for one admin: %s", error)
+
+
+async def _post_shutdown(application: Application) -> None:
+    application.bot_data["services"].close()
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one error handler: log it for us, say so to the user, never raise in turn."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    sorry = "Sorry, something went wrong on my side. Please try again in a moment."
+    try:
+        if update.callback_query is not None:
+            await with_retries(lambda: update.callback_query.answer(sorry), attempts=2)
+        elif isinstance(update.effective_message, Message):
+            await reply_plain(update.effective_message, sorry)
+    except Exception:
+        log.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,226 @@
+"""What owners do: commands, questions, the quoted-passages button and feedback.
+
+Handlers are small: they read the update, hand anything heavy to a worker thread (through
+`Services`), and send the result through `bot.delivery`, which retries what Telegram rejects
+for a while (429, network errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from typing import AsyncIterator
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot import render
+from bot.delivery import reply_html, reply_plain, with_retries
+from bot.ratelimit import Verdict
+from bot.services import services
+
+log = logging.getLogger(__name__)
+
+EXAMPLE_QUESTION = "What mistakes do small firms make when they digitalise?"
+HELP_TEXT = (
+    "Ask me a question in plain words, for example:\n"
+    f"“{EXAMPLE_QUESTION}”\n\n"
+    "I answer only from my library and number my sources; tap “Show quoted passages” to read the exact "
+    "text, and 👍 / 👎 to tell me whether the answer helped. Follow-up questions use our conversation.\n\n"
+    "/topics – what my library covers\n/reset – forget our conversation\n/help – this message"
+)
+SHOW_QUOTES = "Show quoted passages"
+TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s per action
+
+
+# --- commands ----------------------------------------------------------------------------------
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    overview = await asyncio.to_thread(services(context).kb.library_overview)
+    text = ("<b>Hello! I'm SME Advisor.</b>\n\n"
+            "I help owners of small and medium-sized businesses with innovation, succession and digital "
+            "transformation. I answer only from my library, and I cite the passages I use.\n\n"
+            f"{render.escape(overview)}\n\n"
+            f"Try asking: <i>{render.escape(EXAMPLE_QUESTION)}</i>\n\nType /help for more.")
+    await reply_html(update.effective_message, [text])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply_plain(update.effective_message, HELP_TEXT)
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    grouped = await asyncio.to_thread(services(context).kb.topics)
+    if not grouped:
+        await reply_plain(update.effective_message, "My library is empty for now.")
+        return
+    await reply_html(update.effective_message, render.topics_messages(grouped))
+
+
+async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = services(context)
+    chat_id = update.effective_chat.id
+    async with found.chat_lock(chat_id):  # not in the middle of a question of this chat
+        await asyncio.to_thread(found.store.reset, chat_id)
+    await reply_plain(update.effective_message, "Done – I've forgotten our conversation. Ask me anything new.")
+
+
+# --- flood control (handler group -1: runs before every other handler) -------------------------
+async def rate_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Counts each message a user addresses to the bot; over the limit, one notice, then silence."""
+    message, user = update.message, update.effective_user
+    if message is None or user is None:
+        return
+    found = services(context)
+    if found.is_admin(user.id) or not is_addressed(message, context.bot.username, context.bot.id):
+        return  # admins upload batches of documents; group chatter not meant for us costs nothing
+    verdict = found.limiter.check(user.id)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.NOTIFY:
+        wait = max(1, round(found.limiter.retry_in(user.id)))
+        log.info("rate limit reached by a user; skipping their messages for %d s", wait)
+        await reply_plain(message, f"You're sending messages faster than I can answer. Please wait about {wait} "
+                                   "seconds, then ask again – I'll skip messages until then.")
+    raise ApplicationHandlerStop
+
+
+# --- questions ---------------------------------------------------------------------------------
+def is_addressed(message: Message, bot_username: str, bot_id: int) -> bool:
+    """Private chats always; in groups, a command, an @mention of the bot or a reply to it."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    # Entity offsets count UTF-16 units: PTB's parse_entity slices them correctly (emoji and all).
+    entities, parse = ((message.entities, message.parse_entity) if message.text
+                       else (message.caption_entities, message.parse_caption_entity))
+    mention = f"@{bot_username}".lower()
+    for entity in entities:
+        if entity.type == MessageEntityType.BOT_COMMAND and entity.offset == 0:
+            return True
+        if entity.type == MessageEntityType.MENTION and parse(entity).lower() == mention:
+            return True
+        if entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None and entity.user.id == bot_id:
+            return True
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
+def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """The question in `message` without the bot's @mention, or None when it is not for the bot."""
+    if not is_addressed(message, bot_username, bot_id):
+        return None
+    text = re.sub(re.escape(f"@{bot_username}"), " ", message.text or "", flags=re.IGNORECASE)
+    return " ".join(text.split())
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, found = update.effective_message, services(context)
+    text = addressed_text(message, context.bot.username, context.bot.id)
+    if text is None:
+        return
+    if not text:
+        await reply_plain(message, "Please type your question as a message. " + HELP_TEXT.split("\n\n")[0])
+        return
+    limit = found.settings.max_question_chars
+    if len(text) > limit:
+        await reply_plain(message, f"That message is {len(text)} characters long; please ask in under {limit} "
+                                   "characters, one question at a time.")
+        return
+    chat_id = message.chat_id
+    user_id = update.effective_user.id if update.effective_user else None
+    async with found.chat_lock(chat_id):  # in order within a chat; other chats run alongside
+        async with typing(context, chat_id):
+            answer_id, answer = await found.answer(chat_id, user_id, text)
+        if answer.refused:  # stored with refused=1: /unanswered shows it to admins
+            log.info("question not covered by the library (answer %d)", answer_id)
+        await reply_html(message, render.answer_messages(answer), answer_keyboard(answer_id, answer.refused))
+
+
+def answer_keyboard(answer_id: int, refused: bool, with_quotes: bool = True) -> InlineKeyboardMarkup:
+    """👍 / 👎 (and the quotes button): callback data holds only the stored answer's id (≤ 64 bytes)."""
+    votes = [InlineKeyboardButton("👍", callback_data=f"f:{answer_id}:1"),
+             InlineKeyboardButton("👎", callback_data=f"f:{answer_id}:-1")]
+    if refused or not with_quotes:
+        return InlineKeyboardMarkup([votes])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(SHOW_QUOTES, callback_data=f"q:{answer_id}")], votes])
+
+
+@contextlib.asynccontextmanager
+async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncIterator[None]:
+    """Shows "typing…" until the block ends, renewed since one action lasts only 5 s."""
+    async def send() -> None:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except Exception:  # a courtesy: never worth a retry or a delay of the answer
+            log.debug("could not send the typing action", exc_info=True)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(TYPING_EVERY_S)
+            await send()
+
+    await send()
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+# --- buttons -----------------------------------------------------------------------------------
+async def show_quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    answer_id = int(query.data.split(":")[1])
+    stored = await asyncio.to_thread(services(context).store.answer, answer_id)
+    if stored is None:
+        await with_retries(lambda: query.answer("That answer is no longer available."))
+        return
+    await with_retries(lambda: query.answer())
+    parts = render.quote_messages(stored.answer)
+    if isinstance(query.message, Message):
+        await reply_html(query.message, parts)
+        # The quotes are shown now: keep only the votes under the answer.
+        with contextlib.suppress(Exception):
+            await with_retries(lambda: query.message.edit_reply_markup(
+                answer_keyboard(answer_id, stored.answer.refused, with_quotes=False)))
+    else:  # a message too old for the bot to touch: send the quotes to the chat instead
+        for part in parts:
+            await with_retries(lambda part=part: context.bot.send_message(
+                stored.chat_id, part, parse_mode=ParseMode.HTML))
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    _, answer_id, vote = query.data.split(":")
+    saved = await asyncio.to_thread(services(context).store.record_feedback, int(answer_id),
+                                    update.effective_user.id, int(vote))
+    note = "Thanks for your feedback!" if saved else "That answer is no longer available."
+    await with_retries(lambda: query.answer(note))
+
+
+# --- everything else an owner may send ---------------------------------------------------------
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if not is_addressed(message, context.bot.username, context.bot.id):
+        return  # in groups, stay quiet about other people's stickers and photos
+    await reply_plain(message, "I can only read text questions – no stickers, photos, voice or video, sorry. "
+                               "Type your question and I'll answer from my library.")
+
+
+async def document_from_owner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if not is_addressed(message, context.bot.username, context.bot.id):
+        return
+    if services(context).is_admin(update.effective_user.id):  # admin uploads are taken in private chats only
+        await reply_plain(message, "To add a document to the library, send it to me in a private chat.")
+        return
+    await reply_plain(message, "Thanks! Only admins can add documents to my library, so I haven't added this one. "
+                               "You can ask me about what's already there – try /topics.")
+
+
+async def admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply_plain(update.effective_message, "Sorry, that command is for the library's admins only. "
+                                                "Nothing was changed. Try /help to see what you can do.")
+
