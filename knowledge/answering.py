@@ -133,7 +133,7 @@ def compose(chosen: Sequence[Candidate]) -> ExtractiveAnswer:
         if quote not in chunk.text:  # cannot happen by construction; never let it through
             log.error("dropping a non-verbatim quote from %s", chunk.chunk_id)
             continue
-        citations.append(Citation(len(citations) + 1, chunk.doc_id, chunk.title, chunk.chunk_id, quote))
+        citations.append(Citation(len(citations) + 1, chunk.doc_id, chunk.title, chunk.chunk_id, quote, chunk.location))
         statement = f"{' '.join(quote.split())} [{len(citations)}]"
         if chunk.doc_id == last_doc:
             paragraphs[-1].append(statement)

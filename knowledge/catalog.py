@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     position INTEGER NOT NULL,
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    location TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, position);
 CREATE TABLE IF NOT EXISTS pending (
@@ -53,7 +54,14 @@ class Catalog:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._lock = threading.RLock()
+
+    def _migrate(self) -> None:
+        """Catalogs written before a column existed get it (empty) on first open."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "location" not in columns:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN location TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -135,8 +143,8 @@ class Catalog:
                  source.ingested_at, len(chunks)),
             )
             self._db.executemany(
-                'INSERT INTO chunks(chunk_id, doc_id, position, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
-                [(c.chunk_id, c.doc_id, c.position, c.start, c.end, c.text) for c in chunks],
+                'INSERT INTO chunks(chunk_id, doc_id, position, start, "end", text, location) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                [(c.chunk_id, c.doc_id, c.position, c.start, c.end, c.text, c.location) for c in chunks],
             )
             self._bump_version()
 
@@ -179,7 +187,7 @@ def now_iso() -> str:
 
 _SOURCE_SELECT = "SELECT doc_id, title, path, chunk_count, sha256, topics, ingested_at FROM documents"
 _CHUNK_SELECT = (
-    'SELECT c.chunk_id, c.doc_id, d.title, c.text, c.position, c.start, c."end" '
+    'SELECT c.chunk_id, c.doc_id, d.title, c.text, c.position, c.start, c."end", c.location '
     "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
 )
 
@@ -189,4 +197,4 @@ def _source(row: tuple) -> SourceInfo:
 
 
 def _chunk(row: tuple) -> Chunk:
-    return Chunk(row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]))
+    return Chunk(row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]), row[7])

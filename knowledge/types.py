@@ -17,6 +17,8 @@ class Chunk:
     position: int
     start: int
     end: int
+    # Where in the document the passage sits, for citations: "p. 3", "Costs › Table 2", "slide 4".
+    location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class Citation:
     title: str
     chunk_id: str
     quote: str
+    location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,7 +144,7 @@ def _compose(kept: list[tuple[int, str, list[int]]], chunks: list[Chunk], droppe
         target = set().union(*(_stems(body) for _, body, sources in kept if i in sources))
         chunk = chunks[i]
         quote = best_quote(chunk.text, target)
-        citations.append(Citation(n, chunk.doc_id, chunk.title, chunk.chunk_id, quote))
+        citations.append(Citation(n, chunk.doc_id, chunk.title, chunk.chunk_id, quote, chunk.location))
     return Grounded("\n".join(" ".join(parts) for parts in lines.values()), citations, dropped)
 
 
