@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from evaluation.dataset import EvalItem, ItemError
 from evaluation.scoring import score_item, summarize
+from knowledge import refusal
+from knowledge.language import LANGUAGES
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
@@ -38,7 +40,8 @@ def build_report(records: list[dict[str, Any]], *, k: int, question_set: str, sp
             "library": {"documents": len(sources), "chunks": sum(s.chunks for s in sources)},
             "embedding_model": kb.settings.embedding_model,
             "llm_provider": kb.settings.llm_provider,
-            "min_relevance": kb.settings.min_relevance,
+            "min_relevance": {lang: refusal.min_relevance(kb.settings, kb.embedder.model_id, lang)
+                              for lang in LANGUAGES},
             "load_errors": [str(error) for error in load_errors],
         },
         "summary": summary,

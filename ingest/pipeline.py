@@ -19,7 +19,9 @@ from ingest.chunking import derive_title, make_chunks, slugify
 from ingest.cleaning import clean_text
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
 from knowledge.base import KnowledgeBase
+from knowledge.chinese import to_simplified
 from knowledge.catalog import now_iso
+from knowledge.sentences import embed_sentences
 from knowledge.types import SourceInfo
 
 log = logging.getLogger(__name__)
@@ -151,12 +153,14 @@ def _ingest_one(kb: KnowledgeBase, path: Path, doc_id: str, topics: list[str], r
         notify("embedding", start, len(chunks))
         batch = chunks[start : start + EMBED_BATCH]
         # The title gives each passage its context ("what is this document about").
-        parts.append(kb.embedder.embed([f"{c.title}\n{c.text}" for c in batch]))
+        parts.append(kb.embedder.embed([to_simplified(f"{c.title}\n{c.text}") for c in batch]))
     vectors = np.concatenate(parts)
+    notify("embedding", len(chunks), len(chunks))
+    sentences = embed_sentences(kb.embedder, chunks)
     notify("writing", len(chunks), len(chunks))
     kept = _keep_copy(kb, path, doc_id)
     source = SourceInfo(doc_id, title, str(path.resolve()), len(chunks), sha256, tuple(merged_topics), now_iso())
-    removed = kb.write_document(source, chunks, vectors)
+    removed = kb.write_document(source, chunks, vectors, sentences)
     (report.updated if existing is not None else report.added).append(doc_id)
     report.chunks_added += len(chunks)
     report.chunks_removed += removed

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from knowledge.embeddings import Embedder
-from knowledge.text import content_words, sentence_spans
+from knowledge.sentences import SentenceVectors, candidate_spans, sentence_text
+from knowledge.text import content_words
 from knowledge.types import Chunk, Citation, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-MIN_SENTENCE_WORDS = 5
 RELATIVE_MARGIN = 0.15  # sentences this close to the best one are worth saying too
 # Another document must come closer still: a second source is quoted only when it answers
 # nearly as well, not because it touches the subject.
@@ -53,11 +53,10 @@ def candidates_from(passages: Sequence[ScoredChunk]) -> list[Candidate]:
     seen: set[str] = set()
     found: list[Candidate] = []
     for rank, passage in enumerate(passages):
-        for start, end in sentence_spans(passage.chunk.text):
+        for start, end in candidate_spans(passage.chunk.text):
             sentence = passage.chunk.text[start:end]
             key = " ".join(sentence.lower().split())
-            # Overlapping chunks repeat sentences; headings and fragments say too little.
-            if key in seen or len(sentence.split()) < MIN_SENTENCE_WORDS:
+            if key in seen:  # overlapping chunks repeat sentences
                 continue
             seen.add(key)
             found.append(Candidate(rank, passage.chunk, start, end))
@@ -74,20 +73,46 @@ class Scores:
         return float(self.similarity.max()) if len(self.similarity) else 0.0
 
 
-def score_candidates(candidates: Sequence[Candidate], query_vectors: Sequence[tuple[np.ndarray, float]],
-                     query_terms: set[str], embedder: Embedder) -> Scores:
+# One reading of the question: weighted query vectors and its content words. A question searched
+# in two languages has two readings; each sentence is judged by the one that suits it best.
+Reading = tuple[Sequence[tuple[np.ndarray, float]], set[str]]
+
+
+def score_candidates(candidates: Sequence[Candidate], readings: Sequence[Reading], embedder: Embedder,
+                     stored: Mapping[str, SentenceVectors] | None = None) -> Scores:
     if not candidates:
         return Scores(np.zeros(0), np.zeros(0))
-    vectors = embedder.embed([c.text for c in candidates])
-    similarity = np.zeros(len(candidates))
-    for vector, weight in query_vectors:
-        similarity += weight * (vectors @ vector)
-    ranking = similarity.copy()
-    for i, candidate in enumerate(candidates):
-        terms = set(content_words(candidate.text))
-        overlap = len(terms & query_terms) / len(query_terms) if query_terms else 0.0
-        ranking[i] += LEXICAL_WEIGHT * overlap + RANK_WEIGHT / (1 + candidate.passage_rank)
+    vectors = _sentence_vectors(candidates, embedder, stored or {})
+    candidate_terms = [set(content_words(c.text)) for c in candidates]
+    similarity = np.full(len(candidates), -1.0)
+    ranking = np.full(len(candidates), -1.0)
+    for query_vectors, query_terms in readings:
+        reading_similarity = np.zeros(len(candidates))
+        for vector, weight in query_vectors:
+            reading_similarity += weight * (vectors @ vector)
+        overlap = np.array([len(terms & query_terms) / len(query_terms) if query_terms else 0.0
+                            for terms in candidate_terms])
+        similarity = np.maximum(similarity, reading_similarity)
+        ranking = np.maximum(ranking, reading_similarity + LEXICAL_WEIGHT * overlap)
+    ranking += np.array([RANK_WEIGHT / (1 + c.passage_rank) for c in candidates])
     return Scores(similarity, ranking)
+
+
+def _sentence_vectors(candidates: Sequence[Candidate], embedder: Embedder,
+                      stored: Mapping[str, SentenceVectors]) -> np.ndarray:
+    """Vectors stored at ingest where there are some; the rest embedded now."""
+    rows: list[np.ndarray | None] = []
+    for candidate in candidates:
+        known = stored.get(candidate.chunk.chunk_id)
+        index = known.spans.index((candidate.start, candidate.end)) \
+            if known is not None and (candidate.start, candidate.end) in known.spans else None
+        rows.append(known.vectors[index].astype(np.float32) if known is not None and index is not None else None)
+    missing = [i for i, row in enumerate(rows) if row is None]
+    if missing:
+        fresh = embedder.embed([sentence_text(candidates[i].text) for i in missing])
+        for i, vector in zip(missing, fresh):
+            rows[i] = vector
+    return np.vstack(rows)  # type: ignore[arg-type]
 
 
 def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int, floor: float) -> list[Candidate]:

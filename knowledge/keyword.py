@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
+from knowledge import chinese
+from knowledge.language import detect
+from knowledge.text import STOPWORDS
 from knowledge.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -34,30 +38,68 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
-def _tokenize(texts: list[str], stemmer) -> list[list[str]]:  # type: ignore[no-untyped-def]
-    return _bm25s().tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+ChineseMode = Literal["jieba", "bigram"]
+_LATIN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+def tokens(text: str, stemmer, chinese_mode: ChineseMode = "bigram") -> list[str]:  # type: ignore[no-untyped-def]
+    """Keyword terms of a text in either language: English words stemmed without stop words;
+    Chinese runs (read as Simplified) segmented by jieba's search mode, or as character bigrams."""
+    text = chinese.to_simplified(text.lower())
+    found: list[str] = []
+    cursor = 0
+    for run in chinese.HAN_RUN.finditer(text):
+        found.extend(_latin_terms(text[cursor : run.start()], stemmer))
+        words = chinese.segment_for_search(run.group()) if chinese_mode == "jieba" else chinese.char_bigrams(run.group())
+        found.extend(w for w in words if w not in chinese.STOPWORDS)
+        cursor = run.end()
+    found.extend(_latin_terms(text[cursor:], stemmer))
+    return found
+
+
+def _latin_terms(text: str, stemmer) -> list[str]:  # type: ignore[no-untyped-def]
+    words = [w for w in _LATIN.findall(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return stemmer.stemWords(words) if words else []
+
+
+def _tokenize(texts: list[str], stemmer, chinese_mode: ChineseMode = "bigram") -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return [tokens(text, stemmer, chinese_mode) for text in texts]
 
 
 class KeywordIndex:
-    def __init__(self, chunk_ids: list[str], retriever, stemmer) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, chunk_ids: list[str], retriever, stemmer, chinese_mode: ChineseMode = "bigram",  # type: ignore[no-untyped-def]
+                 languages: frozenset[str] = frozenset()) -> None:
         self.chunk_ids = chunk_ids
+        self.languages = languages  # which languages the indexed passages are written in
         self._retriever = retriever
         self._stemmer = stemmer
+        self.chinese_mode = chinese_mode
+        self._search_lock = threading.Lock()  # PyStemmer objects are not thread-safe
 
     @classmethod
-    def build(cls, chunks: Iterable[Chunk]) -> KeywordIndex:
+    def build(cls, chunks: Iterable[Chunk], chinese_mode: ChineseMode = "bigram") -> KeywordIndex:
         bm25s = _bm25s()
         stemmer = _stemmer()
         chunk_list = list(chunks)
         retriever = bm25s.BM25()
         if chunk_list:
-            retriever.index(_tokenize([f"{c.title}\n{c.text}" for c in chunk_list], stemmer), show_progress=False)
-        return cls([c.chunk_id for c in chunk_list], retriever, stemmer)
+            corpus = _tokenize([f"{c.title}\n{c.text}" for c in chunk_list], stemmer, chinese_mode)
+            retriever.index(corpus, show_progress=False)
+        languages = {detect(c.text) for c in chunk_list}
+        if "mixed" in languages:
+            languages |= {"zh", "en"}
+        return cls([c.chunk_id for c in chunk_list], retriever, stemmer, chinese_mode,
+                   frozenset(languages & {"zh", "en"}))
 
     def search(self, query: str, n: int) -> list[KeywordHit]:
         if not self.chunk_ids or n <= 0:
             return []
-        tokens = _tokenize([query], self._stemmer)
+        with self._search_lock:
+            tokens = _tokenize([query], self._stemmer, self.chinese_mode)
+        if not tokens[0]:
+            return []
+        vocab = self._retriever.vocab_dict
+        tokens = [[t for t in tokens[0] if t in vocab]]
         if not tokens[0]:
             return []
         indices, scores = self._retriever.retrieve(tokens, k=min(n, len(self.chunk_ids)), show_progress=False,
@@ -71,6 +113,8 @@ class KeywordIndex:
         if self.chunk_ids:  # bm25s cannot save an index of nothing
             self._retriever.save(str(staging))
         (staging / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
+        (staging / "tokenizer.json").write_text(json.dumps({"chinese_mode": self.chinese_mode,
+                                                               "languages": sorted(self.languages)}))
         shutil.rmtree(directory, ignore_errors=True)
         staging.rename(directory)
 
@@ -79,7 +123,9 @@ class KeywordIndex:
         bm25s = _bm25s()
         chunk_ids = json.loads((directory / "chunk_ids.json").read_text())
         retriever = bm25s.BM25.load(str(directory)) if chunk_ids else bm25s.BM25()
-        return cls(chunk_ids, retriever, _stemmer())
+        # An index cached before Chinese tokenization existed has no tokenizer.json: rebuild it.
+        tokenizer = json.loads((directory / "tokenizer.json").read_text())
+        return cls(chunk_ids, retriever, _stemmer(), tokenizer["chinese_mode"], frozenset(tokenizer["languages"]))
 
 
 class KeywordIndexCache:

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import re
 
+from knowledge import chinese
+from knowledge.language import HAN_PER_WORD, has_han
+
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "co", "corp", "inc", "ltd", "llc", "plc",
     "no", "nos", "vs", "etc", "e.g", "i.e", "approx", "dept", "est", "fig", "jan", "feb", "mar",
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "gov", "rep",
 }
-# A sentence ends at . ! ? (or their CJK forms), optionally followed by closing quotes/brackets.
-_END = re.compile(r"[.!?。！？]+[\"'”’)\]]*")
-_CJK_END = set("。！？")
+# A sentence ends at . ! ? or a Chinese stop (。！？；…), optionally followed by closing quotes or
+# brackets, ASCII or full-width (” ’ 」 』 ） 】).
+_END = re.compile(r"(?:[.!?]+|[。！？；]+|…+)[\"'”’)\]」』）】]*")
+_CJK_END = set("。！？；…")
 _LEADING_JUNK = " \t.,;:·•-–—*"
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_LATIN_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -82,8 +86,36 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
 
 
 def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+    """Lowercased words in order: Latin words as written, Chinese runs segmented into words
+    (Traditional characters read as Simplified, so both spellings count as one word)."""
+    if not has_han(text):
+        return [w.lower() for w in _LATIN_WORD.findall(text)]
+    found: list[str] = []
+    cursor = 0
+    for run in chinese.HAN_RUN.finditer(text):
+        found.extend(w.lower() for w in _LATIN_WORD.findall(text, cursor, run.start()))
+        found.extend(chinese.segment(chinese.to_simplified(run.group())))
+        cursor = run.end()
+    found.extend(w.lower() for w in _LATIN_WORD.findall(text, cursor))
+    return found
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    """Words that carry the topic: no stop words of either language, no single letters or
+    single Han characters (numbers stay)."""
+    kept = []
+    for word in words(text):
+        if chinese.HAN_RUN.match(word):
+            if chinese.is_content_word(word):
+                kept.append(word)
+        elif word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+            kept.append(word)
+    return kept
+
+
+def length_in_words(text: str) -> float:
+    """How long a text reads, in English-word equivalents: Latin words plus Han characters at
+    HAN_PER_WORD characters a word — so length rules hold for Chinese, which has no spaces."""
+    han = sum(len(run) for run in chinese.han_runs(text))
+    latin = len(_LATIN_WORD.findall(chinese.HAN_RUN.sub(" ", text)))
+    return latin + han / HAN_PER_WORD

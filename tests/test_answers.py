@@ -89,7 +89,7 @@ def test_ask_json_cli_prints_the_documented_object(tmp_path: Path, models_dir: P
     data = json.loads(result.stdout)  # the first-use ingest reports on stderr only
     assert {"question", "answer", "refused", "citations", "retrieved", "latency_ms"} <= set(data)
     assert data["refused"] is False and data["mode"] == "extractive"
-    assert set(data["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "quote"}
+    assert set(data["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "quote", "location"}
     assert set(data["retrieved"][0]) == {"doc_id", "chunk_id", "score"} and len(data["retrieved"]) >= 10
     scores = [r["score"] for r in data["retrieved"]]
     assert data["retrieved"][0]["doc_id"] == "little-giants-growing"

