@@ -119,9 +119,9 @@ def main() -> None:
             kb.ask(question)
             ask_ms.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            vector = kb.embedder.embed([question])[0]
+            vector = kb.embedder.embed_queries([question])[0]
             embed_ms.append((time.perf_counter() - started) * 1000)
-            kb.store.query(vector, settings.dense_candidates)
+            kb.store.for_language("en").query(vector, settings.dense_candidates)
             search_ms.append((time.perf_counter() - started) * 1000)
         print(f"warm ask latency: p50 {percentile(ask_ms, .5):.0f} ms, p95 {percentile(ask_ms, .95):.0f} ms "
               f"({len(ask_ms)} asks, {len(chunks)} chunks in the store)")

@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,43 +59,59 @@ def main() -> None:
             if is_instruction_attack(item["question"]) or is_gibberish(item["question"]):
                 continue  # refused before retrieval, whatever the threshold
             history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
-            rows.append((kb.relevance(item["question"], history), bool(item["answerable"]), item["id"],
-                         primary(item["question"])))
-        model = kb.embedder.model_id
+            rows.append(Row(item["id"], bool(item["answerable"]), primary(item["question"]),
+                            kb.relevance(item["question"], history)))
+        models = {lang: kb.embedders[lang].model_id for lang in ("en", "zh")}
         kb.close()
     finally:
         if not args.data_dir:
             shutil.rmtree(work, ignore_errors=True)
     for language in ("en", "zh"):
-        chosen = [row[:3] for row in rows if row[3] == language]
+        chosen = [row for row in rows if row.language == language]
         if chosen:
-            print(f"\n=== {language} questions, model {model} ===")
+            print(f"\n=== {language} questions (English passages: {models['en']}, Chinese passages: {models['zh']}) ===")
             report(chosen, args.split, language)
 
 
-def report(rows: list[tuple[float, bool, str]], split: str, language: str) -> None:
-    rows.sort()
-    for score, answerable, item_id in rows:
-        print(f"{score:6.3f}  {'answerable ' if answerable else 'OUT OF SCOPE'}  {item_id}")
-    positives = sum(1 for _, a, _ in rows if a)
+@dataclass(frozen=True)
+class Row:
+    id: str
+    answerable: bool
+    language: str
+    best: dict  # passage language -> best sentence cosine
+
+
+GRID = [t / 200 for t in range(0, 200)]
+
+
+def report(rows: list[Row], split: str, language: str) -> None:
+    """Answer when English passages reach t_en or Chinese passages reach t_zh: the pair of
+    thresholds with the best balanced accuracy, at the centre of the best region."""
+    for row in sorted(rows, key=lambda r: max(r.best.values(), default=0)):
+        scores = "  ".join(f"{lang}={value:.3f}" for lang, value in sorted(row.best.items()))
+        print(f"{'answerable  ' if row.answerable else 'OUT OF SCOPE'}  {scores:28}  {row.id}")
+    positives = sum(1 for r in rows if r.answerable)
     negatives = len(rows) - positives
-    table = []
-    print("\nthreshold  refusal-precision  refusal-recall  false-refusal-rate  balanced-accuracy")
-    for threshold in [t / 200 for t in range(20, 196)]:
-        refused_out = sum(1 for s, a, _ in rows if s < threshold and not a)
-        refused_in = sum(1 for s, a, _ in rows if s < threshold and a)
-        recall = refused_out / negatives if negatives else 1.0
-        false_rate = refused_in / positives if positives else 0.0
-        precision = refused_out / (refused_out + refused_in) if refused_out + refused_in else 1.0
-        balanced = (recall + 1 - false_rate) / 2
-        table.append((threshold, balanced))
-        print(f"{threshold:9.2f}  {precision:17.2f}  {recall:14.2f}  {false_rate:18.2f}  {balanced:17.3f}")
-    top = max(balanced for _, balanced in table)
-    plateau = [threshold for threshold, balanced in table if balanced >= top - 1e-9]
-    best = (top, (plateau[0] + plateau[-1]) / 2)
-    print(f"\nbest plateau {plateau[0]:.2f}..{plateau[-1]:.2f}")
-    print(f"suggested threshold for {language} = {best[1]:.3f} (balanced accuracy {best[0]:.3f} on {len(rows)} "
-          f"{split} items: {positives} answerable, {negatives} out of scope)")
+
+    def balanced(t_en: float, t_zh: float) -> tuple[float, float, float]:
+        refused = [not (r.best.get("en", -1) >= t_en or r.best.get("zh", -1) >= t_zh) for r in rows]
+        recall = sum(1 for r, x in zip(rows, refused) if x and not r.answerable) / negatives if negatives else 1.0
+        false_rate = sum(1 for r, x in zip(rows, refused) if x and r.answerable) / positives if positives else 0.0
+        return (recall + 1 - false_rate) / 2, recall, false_rate
+
+    table = {(a, b): balanced(a, b) for a in GRID for b in GRID}
+    top = max(v[0] for v in table.values())
+    best = [pair for pair, v in table.items() if v[0] >= top - 1e-9]
+    centre = (sum(p[0] for p in best) / len(best), sum(p[1] for p in best) / len(best))
+    pick = min(best, key=lambda p: (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2)
+    en_range = (min(p[0] for p in best), max(p[0] for p in best))
+    zh_range = (min(p[1] for p in best), max(p[1] for p in best))
+    _, recall, false_rate = table[pick]
+    print(f"\nbest region: English passages {en_range[0]:.3f}..{en_range[1]:.3f}, "
+          f"Chinese passages {zh_range[0]:.3f}..{zh_range[1]:.3f}")
+    print(f"suggested thresholds for {language} questions: English passages {pick[0]:.3f}, Chinese passages "
+          f"{pick[1]:.3f} (balanced accuracy {top:.3f}, refusal recall {recall:.2f}, false refusals "
+          f"{false_rate:.2f} on {len(rows)} {split} items: {positives} answerable, {negatives} out of scope)")
 
 
 if __name__ == "__main__":

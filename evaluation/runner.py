@@ -39,8 +39,10 @@ def build_report(records: list[dict[str, Any]], *, k: int, question_set: str, sp
             "wall_s": round(wall_s, 2),
             "library": {"documents": len(sources), "chunks": sum(s.chunks for s in sources)},
             "embedding_model": kb.settings.embedding_model,
+            "embedding_model_zh": kb.settings.embedding_model_zh,
             "llm_provider": kb.settings.llm_provider,
-            "min_relevance": {lang: refusal.min_relevance(kb.settings, kb.embedder.model_id, lang)
+            "min_relevance": {f"{model}:{lang}": refusal.calibration(kb.settings, model, lang).threshold
+                              for model in dict.fromkeys(e.model_id for e in kb.embedders.values())
                               for lang in LANGUAGES},
             "load_errors": [str(error) for error in load_errors],
         },

@@ -13,19 +13,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 
 from ingest.chunking import derive_title, make_chunks, slugify
 from ingest.cleaning import clean_text
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
 from knowledge.base import KnowledgeBase
-from knowledge.chinese import to_simplified
 from knowledge.catalog import now_iso
-from knowledge.sentences import embed_sentences
+from knowledge.encoding import encode_document
 from knowledge.types import SourceInfo
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +145,7 @@ def _ingest_one(kb: KnowledgeBase, path: Path, doc_id: str, topics: list[str], r
                          settings.chunk_max_tokens, settings.chunk_overlap_sentences)
     if not chunks:
         raise LoadError("no sentences found in the document")
-    parts = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        notify("embedding", start, len(chunks))
-        batch = chunks[start : start + EMBED_BATCH]
-        # The title gives each passage its context ("what is this document about").
-        parts.append(kb.embedder.embed([to_simplified(f"{c.title}\n{c.text}") for c in batch]))
-    vectors = np.concatenate(parts)
-    notify("embedding", len(chunks), len(chunks))
-    sentences = embed_sentences(kb.embedder, chunks)
+    vectors, sentences = encode_document(kb.embedders, chunks, lambda done, total: notify("embedding", done, total))
     notify("writing", len(chunks), len(chunks))
     kept = _keep_copy(kb, path, doc_id)
     source = SourceInfo(doc_id, title, str(path.resolve()), len(chunks), sha256, tuple(merged_topics), now_iso())

@@ -15,6 +15,7 @@ import numpy as np
 
 from knowledge.embeddings import Embedder
 from knowledge.sentences import SentenceVectors, candidate_spans, sentence_text
+from knowledge.store import passage_language
 from knowledge.text import content_words
 from knowledge.types import Chunk, Citation, ScoredChunk
 
@@ -25,8 +26,9 @@ RELATIVE_MARGIN = 0.15  # sentences this close to the best one are worth saying 
 # nearly as well, not because it touches the subject.
 OTHER_DOC_MARGIN = 0.05
 MAX_PER_CHUNK = 2
-# A sentence quoted beside the best one must itself come close to the refusal threshold.
-SUPPORT_RATIO = 0.85
+# A sentence quoted beside the best one must itself come close to the refusal threshold: within
+# 15 % of MiniLM's English threshold (0.40), in relevance units.
+SUPPORT_FLOOR = -0.06
 LEXICAL_WEIGHT = 0.15
 RANK_WEIGHT = 0.04
 
@@ -65,45 +67,71 @@ def candidates_from(passages: Sequence[ScoredChunk]) -> list[Candidate]:
 
 @dataclass(frozen=True, slots=True)
 class Scores:
-    similarity: np.ndarray  # weighted cosine to the question: the relevance evidence
-    ranking: np.ndarray  # similarity plus shared words and passage rank: what to say first
+    similarity: np.ndarray  # cosine to the question, as the passage's model measures it
+    relevance: np.ndarray  # that cosine against its model's refusal threshold: >= 0 answers
+    ranking: np.ndarray  # relevance plus shared words and passage rank: what to say first
 
     @property
-    def best_similarity(self) -> float:
-        return float(self.similarity.max()) if len(self.similarity) else 0.0
+    def best_relevance(self) -> float:
+        return float(self.relevance.max()) if len(self.relevance) else -1.0
 
 
-# One reading of the question: weighted query vectors and its content words. A question searched
-# in two languages has two readings; each sentence is judged by the one that suits it best.
+# One reading of the question: weighted query vectors and its content words. A question read by
+# a model both as itself and as dictionary words has two; each sentence takes the better one.
 Reading = tuple[Sequence[tuple[np.ndarray, float]], set[str]]
 
 
-def score_candidates(candidates: Sequence[Candidate], readings: Sequence[Reading], embedder: Embedder,
+@dataclass(frozen=True, slots=True)
+class Judge:
+    """How one passage language's model is read: its embedder, the question's readings, and its
+    calibration (relevance = (cosine - threshold) * scale, so models with narrow cosine ranges
+    such as E5 weigh like MiniLM in one ranking)."""
+
+    embedder: Embedder
+    readings: Sequence[Reading]
+    threshold: float
+    scale: float
+
+
+def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge],
                      stored: Mapping[str, SentenceVectors] | None = None) -> Scores:
-    if not candidates:
-        return Scores(np.zeros(0), np.zeros(0))
-    vectors = _sentence_vectors(candidates, embedder, stored or {})
-    candidate_terms = [set(content_words(c.text)) for c in candidates]
+    """Scores every candidate with the judge of its passage's language (candidates of a language
+    with no judge — no reading of the question reaches it — are never relevant)."""
     similarity = np.full(len(candidates), -1.0)
+    relevance = np.full(len(candidates), -1.0)
     ranking = np.full(len(candidates), -1.0)
-    for query_vectors, query_terms in readings:
-        reading_similarity = np.zeros(len(candidates))
-        for vector, weight in query_vectors:
-            reading_similarity += weight * (vectors @ vector)
-        overlap = np.array([len(terms & query_terms) / len(query_terms) if query_terms else 0.0
-                            for terms in candidate_terms])
-        similarity = np.maximum(similarity, reading_similarity)
-        ranking = np.maximum(ranking, reading_similarity + LEXICAL_WEIGHT * overlap)
+    groups: dict[str, list[int]] = {}
+    for i, candidate in enumerate(candidates):
+        groups.setdefault(passage_language(candidate.chunk.text), []).append(i)
+    for language, indices in groups.items():
+        judge = judges.get(language)
+        if judge is None:
+            continue
+        chosen = [candidates[i] for i in indices]
+        vectors = _sentence_vectors(chosen, judge.embedder, stored or {})
+        candidate_terms = [set(content_words(c.text)) for c in chosen]
+        for query_vectors, query_terms in judge.readings:
+            reading = np.zeros(len(chosen))
+            for vector, weight in query_vectors:
+                reading += weight * (vectors @ vector)
+            overlap = np.array([len(terms & query_terms) / len(query_terms) if query_terms else 0.0
+                                for terms in candidate_terms])
+            scaled = (reading - judge.threshold) * judge.scale
+            similarity[indices] = np.maximum(similarity[indices], reading)
+            relevance[indices] = np.maximum(relevance[indices], scaled)
+            ranking[indices] = np.maximum(ranking[indices], scaled + LEXICAL_WEIGHT * overlap)
     ranking += np.array([RANK_WEIGHT / (1 + c.passage_rank) for c in candidates])
-    return Scores(similarity, ranking)
+    return Scores(similarity, relevance, ranking)
 
 
 def _sentence_vectors(candidates: Sequence[Candidate], embedder: Embedder,
                       stored: Mapping[str, SentenceVectors]) -> np.ndarray:
-    """Vectors stored at ingest where there are some; the rest embedded now."""
+    """Vectors stored at ingest by this model where there are some; the rest embedded now."""
     rows: list[np.ndarray | None] = []
     for candidate in candidates:
         known = stored.get(candidate.chunk.chunk_id)
+        if known is not None and known.model != embedder.model_id:
+            known = None
         index = known.spans.index((candidate.start, candidate.end)) \
             if known is not None and (candidate.start, candidate.end) in known.spans else None
         rows.append(known.vectors[index].astype(np.float32) if known is not None and index is not None else None)
@@ -115,7 +143,8 @@ def _sentence_vectors(candidates: Sequence[Candidate], embedder: Embedder,
     return np.vstack(rows)  # type: ignore[arg-type]
 
 
-def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int, floor: float) -> list[Candidate]:
+def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int,
+           floor: float = SUPPORT_FLOOR) -> list[Candidate]:
     """The best sentence, and others nearly as good that are relevant in their own right."""
     if not candidates:
         return []
@@ -127,7 +156,7 @@ def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int, 
         candidate = candidates[index]
         margin = RELATIVE_MARGIN if not chosen or candidate.chunk.doc_id == chosen[0].chunk.doc_id \
             else OTHER_DOC_MARGIN
-        if chosen and (scores.ranking[index] < best - margin or scores.similarity[index] < floor):
+        if chosen and (scores.ranking[index] < best - margin or scores.relevance[index] < floor):
             continue
         if per_chunk.get(candidate.chunk.chunk_id, 0) >= MAX_PER_CHUNK:
             continue

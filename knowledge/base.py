@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -15,10 +15,11 @@ from knowledge.catalog import Catalog
 from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
 from knowledge.embeddings import Embedder, LazyEmbedder
 from knowledge.keyword import KeywordIndexCache
-from knowledge.language import Language, primary
+from knowledge.chinese import to_simplified
+from knowledge.language import Language
 from knowledge.retrieval import HybridRetriever, RetrievalResult
 from knowledge.sentences import SentenceVectors
-from knowledge.store import VectorStore
+from knowledge.store import PassageStores, passage_language
 from knowledge.text import content_words
 from knowledge.types import Answer, Chunk, Citation, Retrieved, ScoredChunk, SourceInfo, Turn
 
@@ -41,13 +42,15 @@ def _failure_reason(error: Exception) -> str:
 
 
 class KnowledgeBase:
-    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, store: PassageStores,
+                 embedders: Mapping[Language, Embedder]) -> None:
         self.settings = settings
         self.catalog = catalog
         self.store = store
-        self.embedder = embedder
+        self.embedders = dict(embedders)
+        self.embedder = self.embedders["en"]  # the default model: chunk sizes, English text
         self.keywords = KeywordIndexCache(settings.data_dir / "bm25", catalog.version, catalog.iter_chunks)
-        self.retriever = HybridRetriever(store, catalog, self.keywords, embedder, settings.dense_candidates,
+        self.retriever = HybridRetriever(store, catalog, self.keywords, self.embedders, settings.dense_candidates,
                                          settings.keyword_candidates, settings.max_chunks_per_doc,
                                          bridge=self._bridge if settings.cross_language else None)
         self.write_lock = threading.RLock()
@@ -56,12 +59,19 @@ class KnowledgeBase:
         self.recover()
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+    def open(cls, settings: Settings, embedder: Embedder | None = None,
+             embedder_zh: Embedder | None = None) -> KnowledgeBase:
+        """`embedder` reads English (and everything when one model is configured for both);
+        `embedder_zh` reads Chinese. Each is made from the settings when not given."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        embedder = embedder or LazyEmbedder(settings)
+        english = embedder or LazyEmbedder(settings)
+        if embedder_zh is None:
+            same = settings.embedding_model_zh == english.model_id
+            embedder_zh = english if same else LazyEmbedder(settings, settings.embedding_model_zh)
+        embedders: dict[Language, Embedder] = {"en": english, "zh": embedder_zh}
         catalog = Catalog(settings.catalog_path)
-        store = VectorStore(settings, embedder.model_id)
-        return cls(settings, catalog, store, embedder)
+        store = PassageStores(settings, {lang: e.model_id for lang, e in embedders.items()})
+        return cls(settings, catalog, store, embedders)
 
     def close(self) -> None:
         self.catalog.close()
@@ -135,8 +145,7 @@ class KnowledgeBase:
         passages = result.passages(ANSWER_PASSAGES)
         candidates, scores = self._score_sentences(question, query, result, passages)
         # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
-        threshold = refusal.min_relevance(self.settings, self.embedder.model_id, primary(question))
-        if scores.best_similarity < threshold:
+        if scores.best_relevance < 0:
             return self._refuse(answer, "My library doesn't cover this question.")
         if self.generator is not None:
             try:
@@ -146,8 +155,7 @@ class KnowledgeBase:
             except Exception as error:  # any failure falls back to the extractive answer
                 answer.fallback_reason = "; ".join(filter(None, [condense_failure, _failure_reason(error)]))
                 log.warning("generative answer failed, answering extractively: %s", answer.fallback_reason)
-        chosen = answering.select(candidates, scores, self.settings.answer_max_sentences,
-                                  answering.SUPPORT_RATIO * threshold)
+        chosen = answering.select(candidates, scores, self.settings.answer_max_sentences)
         composed = answering.compose(chosen)
         if not answering.verify_citations(composed.citations, {p.chunk.chunk_id: p.chunk for p in passages}):
             raise AssertionError("an extractive quote is not verbatim")  # a bug, never a user's problem
@@ -156,28 +164,38 @@ class KnowledgeBase:
         answer.answer, answer.citations = composed.text, composed.citations
         return answer
 
-    def relevance(self, question: str, history: Sequence[Turn] = ()) -> float:
-        """The refusal signal for `question` (calibration uses it)."""
+    def relevance(self, question: str, history: Sequence[Turn] = ()) -> dict[str, float]:
+        """The refusal evidence for `question` (calibration uses it): per passage language, the
+        best cosine of a sentence there, as that language's model measures it."""
         query = search_query(question, list(history))
         result = self.retrieve(query, self.settings.retrieval_top_k)
-        return self._score_sentences(question, query, result, result.passages(ANSWER_PASSAGES))[1].best_similarity
+        candidates, scores = self._score_sentences(question, query, result, result.passages(ANSWER_PASSAGES))
+        best: dict[str, float] = {}
+        for candidate, similarity in zip(candidates, scores.similarity):
+            language = passage_language(candidate.chunk.text)
+            best[language] = max(best.get(language, -1.0), float(similarity))
+        return best
 
     def _score_sentences(self, question: str, query: str, result: RetrievalResult,
                          passages: Sequence[ScoredChunk]) -> tuple[list[answering.Candidate], answering.Scores]:
         candidates = answering.candidates_from(passages)
-        if query == question:
-            vectors = [(result.query_vector, 1.0)]
-            terms = set(content_words(question))
-        else:  # a follow-up: its own words matter most, the previous question sets the scene
-            own = self.embedder.embed_queries([question])[0]
-            vectors = [(own, 0.65), (result.query_vector, 0.35)]
-            terms = set(content_words(question)) or set(content_words(query))
-        readings = [(vectors, terms)]
-        if result.bridged_vector is not None and result.bridged_query:
-            # The question in the other language: a passage in that language is judged by it.
-            readings.append(([(result.bridged_vector, 1.0)], set(content_words(result.bridged_query))))
-        stored = self.catalog.sentence_vectors([p.chunk.chunk_id for p in passages], self.embedder.model_id)
-        return candidates, answering.score_candidates(candidates, readings, self.embedder, stored)
+        judges: dict[str, answering.Judge] = {}
+        for passage_lang, query_vectors in result.query_vectors.items():
+            embedder = self.embedders[passage_lang]
+            readings: list[answering.Reading] = []
+            for qv in query_vectors:
+                if qv.bridged:
+                    readings.append(([(qv.vector, 1.0)], set(content_words(qv.text))))
+                elif query == question:
+                    readings.append(([(qv.vector, 1.0)], set(content_words(question))))
+                else:  # a follow-up: its own words matter most, the previous question sets the scene
+                    own = embedder.embed_queries([to_simplified(question)])[0]
+                    readings.append(([(own, 0.65), (qv.vector, 0.35)],
+                                     set(content_words(question)) or set(content_words(query))))
+            calibrated = refusal.calibration(self.settings, embedder.model_id, result.language)
+            judges[passage_lang] = answering.Judge(embedder, readings, calibrated.threshold, calibrated.scale)
+        stored = self.catalog.sentence_vectors([p.chunk.chunk_id for p in passages])
+        return candidates, answering.score_candidates(candidates, judges, stored)
 
     def _refuse(self, answer: Answer, reason: str) -> Answer:
         answer.refused, answer.citations, answer.mode = True, [], "extractive"
@@ -188,7 +206,7 @@ class KnowledgeBase:
         return self._refuse(Answer(question=question, answer="", refused=True), reason)
 
     # --- changing the library (used by ingest/) ----------------------------------------------
-    def write_document(self, source: SourceInfo, chunks: Sequence[Chunk], vectors: np.ndarray,
+    def write_document(self, source: SourceInfo, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray],
                        sentences: Sequence[SentenceVectors] = ()) -> int:
         """Makes `chunks` the document's live chunks; returns how many old chunks were removed."""
         with self.write_lock:
@@ -197,7 +215,7 @@ class KnowledgeBase:
             pending = self.catalog.add_pending(source.doc_id, new_ids)
             try:
                 self.store.upsert(chunks, vectors)
-                self.catalog.replace_document(source, chunks, sentences, self.embedder.model_id)
+                self.catalog.replace_document(source, chunks, sentences)
             except Exception:
                 self.recover()  # the old version stays live; the new vectors go
                 raise

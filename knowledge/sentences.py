@@ -32,18 +32,19 @@ class _Embeds(Protocol):
 @dataclass(frozen=True, slots=True)
 class SentenceVectors:
     chunk_id: str
+    model: str
     spans: list[tuple[int, int]]
     vectors: np.ndarray  # float16, one row per span
 
-    def to_row(self, model: str) -> tuple[str, str, str, bytes]:
+    def to_row(self) -> tuple[str, str, str, bytes]:
         spans = ";".join(f"{s},{e}" for s, e in self.spans)
-        return self.chunk_id, model, spans, self.vectors.astype(np.float16).tobytes()
+        return self.chunk_id, self.model, spans, self.vectors.astype(np.float16).tobytes()
 
     @classmethod
-    def from_row(cls, chunk_id: str, spans: str, blob: bytes) -> SentenceVectors:
+    def from_row(cls, chunk_id: str, model: str, spans: str, blob: bytes) -> SentenceVectors:
         pairs = [tuple(int(n) for n in pair.split(",")) for pair in spans.split(";") if pair]
         vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(pairs), -1) if pairs else np.zeros((0, 0))
-        return cls(chunk_id, pairs, vectors)  # type: ignore[arg-type]
+        return cls(chunk_id, model, pairs, vectors)  # type: ignore[arg-type]
 
 
 def candidate_spans(text: str) -> list[tuple[int, int]]:
@@ -90,6 +91,6 @@ def embed_sentences(embedder: _Embeds, chunks: Sequence[Chunk]) -> list[Sentence
     found = []
     for chunk, chunk_spans in zip(chunks, spans):
         rows = [unique[sentence_text(chunk.text[s:e])] for s, e in chunk_spans]
-        found.append(SentenceVectors(chunk.chunk_id, chunk_spans,
+        found.append(SentenceVectors(chunk.chunk_id, embedder.model_id, chunk_spans,
                                      vectors[rows].astype(np.float16) if rows else np.zeros((0, 0), np.float16)))
     return found

