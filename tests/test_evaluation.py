@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -286,6 +287,12 @@ def test_eval_report_has_ask_objects_and_metrics(run_eval, tmp_path: Path) -> No
     assert report["summary"]["verbatim_validity"] == 1.0
     assert set(report["summary"]["by_topic"]) == {"digital-transformation", "policy", "out-of-scope"}
     assert "hit@1" in result.output and "policy" in result.output
+    # the items carry no `lang`: inferred from the questions' script
+    assert items["a2"]["lang"] == "en-en" and items["o1"]["lang"] == "en-oos"
+    by_lang = report["summary"]["by_lang"]
+    assert list(by_lang) == ["en-en", "en-oos"] and by_lang["en-oos"]["refusal_recall"] == 1.0
+    assert by_lang["en-en"]["items"] == 3 and by_lang["en-en"]["hit@1"] == report["summary"]["hit@1"]
+    assert "By language" in result.output and "en-oos" in result.output
 
 
 def test_eval_goes_on_after_a_malformed_line_and_exits_non_zero(run_eval, tmp_path: Path) -> None:
@@ -323,6 +330,14 @@ def test_thresholds_gate(run_eval, tmp_path: Path) -> None:
     passed = run_eval(str(question_set), "--thresholds", str(lenient))
     assert passed.exit_code == 0, passed.output
     assert passed.output.count("pass") == 3
+    # a language block that misses fails the run, with a line naming the language
+    per_lang = tmp_path / "per-lang.json"
+    per_lang.write_text(json.dumps({"min": {"hit@3": 0.5}, "by_lang": {"en-oos": {"min": {"refusal_recall": 0.9}},
+                                                                      "en-en": {"min": {"hit@1": 1.01}}}}))
+    failed = run_eval(str(question_set), "--thresholds", str(per_lang))
+    assert failed.exit_code == 1
+    assert re.search(r"FAILED: language en-en fails its gate: hit@1 [01]\.\d{3} < 1\.01", failed.output), failed.output
+    assert "en-oos fails" not in failed.output and failed.output.count("pass") == 2
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -340,6 +355,7 @@ def test_html_report_renders_charts_and_table_in_chromium(run_eval, tmp_path: Pa
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.stdout.count("<svg") == 3
+    assert 'id="languages"' in dom.stdout and "en-oos" in dom.stdout
     assert 'id="failures"' in dom.stdout and "o2" in dom.stdout and "refused an answerable question" in dom.stdout
     shot = tmp_path / "report.png"
     subprocess.run([CHROMIUM, *flags, "--window-size=1280,1400", f"--screenshot={shot}", html.as_uri()],
