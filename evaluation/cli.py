@@ -72,7 +72,7 @@ def evaluate(
         failed |= any(d.regressed for d in deltas)
     if limits is not None:
         checks = check_thresholds(report["summary"], limits)
-        print_thresholds(console, checks)
+        print_thresholds(console, checks, report["summary"])
         failed |= not all(c.passed for c in checks)
     for path in (out, html):
         if path:

@@ -2,16 +2,24 @@
 
 A malformed item is reported with its line (JSONL) or position (YAML) and skipped, so one typo does
 not throw away a whole evaluation run; the command still exits non-zero at the end.
+
+Every item has a language pair `lang`: "<question>-<source>" ("zh-zh", "zh-en", "en-zh", "en-en")
+or "<question>-oos" for an out-of-scope question. Items without one get it inferred: the question's
+language from its script (knowledge.language), the source's assumed to be the same.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from knowledge.language import primary
 from knowledge.types import Turn
+
+LANG_PAIR = re.compile(r"^(zh|en)-(zh|en|oos)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +32,7 @@ class EvalItem:
     topic: str = "general"
     history: tuple[Turn, ...] = ()
     split: str | None = None
+    lang: str = "en-en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +130,19 @@ def parse_item(record: Any) -> EvalItem:
         topic=str(record.get("topic") or "general"),
         history=_history(record.get("history")),
         split=str(record["split"]) if record.get("split") is not None else None,
+        lang=_lang(record.get("lang"), question, answerable),
     )
+
+
+def _lang(value: Any, question: str, answerable: bool) -> str:
+    if value is None:
+        asked = primary(question)
+        return f"{asked}-{asked}" if answerable else f"{asked}-oos"
+    if not isinstance(value, str) or not LANG_PAIR.match(value):
+        raise ValueError("`lang` must be question-source language, e.g. zh-zh, zh-en, en-zh, en-en, zh-oos, en-oos")
+    if value.endswith("-oos") == answerable:
+        raise ValueError("`lang` ends in -oos exactly when the item is not answerable")
+    return value
 
 
 def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:

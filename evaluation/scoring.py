@@ -1,4 +1,4 @@
-"""Turns answers into per-item metrics and the run's summary (overall and per topic)."""
+"""Turns answers into per-item metrics and the run's summary (overall, per topic and per language pair)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def score_item(item: EvalItem, answer: Answer, k: int, chunk_of: Callable[[str],
     record.update({
         "id": item.id,
         "topic": item.topic,
+        "lang": item.lang,
         "answerable": item.answerable,
         "expected_sources": list(item.expected_sources),
         "expected_keywords": list(item.expected_keywords),
@@ -82,13 +83,25 @@ def problems_of(record: dict[str, Any], k: int) -> list[str]:
     return found
 
 
+# The order language groups are shown in: same-language, across languages, then out-of-scope.
+LANG_ORDER = ("en-en", "zh-zh", "zh-en", "en-zh", "en-oos", "zh-oos")
+
+
 def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     summary = _summary_of(records)
     by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_lang: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by_topic[record["topic"]].append(record)
+        # records from before items carried a language pair are kept apart, not guessed
+        by_lang[record.get("lang") or "unspecified"].append(record)
     summary["by_topic"] = {topic: _summary_of(group) for topic, group in sorted(by_topic.items())}
+    summary["by_lang"] = {lang: _summary_of(by_lang[lang]) for lang in sorted(by_lang, key=_lang_rank)}
     return summary
+
+
+def _lang_rank(lang: str) -> tuple[int, str]:
+    return (LANG_ORDER.index(lang) if lang in LANG_ORDER else len(LANG_ORDER), lang)
 
 
 def _summary_of(records: Sequence[dict[str, Any]]) -> dict[str, Any]:

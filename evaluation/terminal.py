@@ -7,12 +7,16 @@ from typing import Any, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from evaluation.compare import Delta, ThresholdCheck
+from evaluation.compare import Delta, ThresholdCheck, failure_lines
 
 COLUMNS = ["hit@1", "hit@3", "hit@k", "mrr", "ndcg@k", "citation_precision", "key_fact_hit",
            "refusal_recall", "false_refusal_rate"]
+# Per language pair: retrieval and key facts for answerable groups, refusals for out-of-scope ones.
+LANG_COLUMNS = ["hit@1", "hit@k", "mrr", "key_fact_hit", "citation_precision", "false_refusal_rate",
+                "refusal_recall", "verbatim_validity"]
 LABELS = {"citation_precision": "cite prec", "key_fact_hit": "key facts", "refusal_recall": "refusal rec",
-          "false_refusal_rate": "false refusal", "ndcg@k": "nDCG@k", "mrr": "MRR"}
+          "false_refusal_rate": "false refusal", "ndcg@k": "nDCG@k", "mrr": "MRR",
+          "verbatim_validity": "verbatim"}
 
 
 def fmt(value: Any) -> str:
@@ -39,6 +43,8 @@ def print_summary(console: Console, report: dict[str, Any], max_failures: int = 
     table.add_section()
     table.add_row("[b]all[/]", f"[b]{summary['items']}[/]", *(f"[b]{fmt(summary.get(c))}[/]" for c in columns))
     console.print(table)
+    if summary.get("by_lang"):
+        console.print(language_table(summary))
     console.print(
         f"verbatim quotes {fmt(summary['verbatim_validity'])} · refusal precision "
         f"{fmt(summary['refusal_precision'])} · latency p50 {summary['latency_p50_ms']} ms, "
@@ -59,6 +65,19 @@ def print_summary(console: Console, report: dict[str, Any], max_failures: int = 
         console.print(f"[red]malformed item[/] {error}")
 
 
+def language_table(summary: dict[str, Any]) -> Table:
+    k = summary["k"]
+    table = Table(title="By language (question-source; oos: out of scope)", title_justify="left")
+    table.add_column("language")
+    table.add_column("items", justify="right")
+    for column in LANG_COLUMNS:
+        label = "oos refused" if column == "refusal_recall" else LABELS.get(column, column)
+        table.add_column(label.replace("@k", f"@{k}"), justify="right")
+    for lang, group in summary["by_lang"].items():
+        table.add_row(lang, str(group["items"]), *(fmt(group.get(c)) for c in LANG_COLUMNS))
+    return table
+
+
 def rank_of_first_expected(item: dict[str, Any]) -> str:
     if not item["expected_sources"]:
         return "–"
@@ -70,21 +89,25 @@ def rank_of_first_expected(item: dict[str, Any]) -> str:
 
 def print_deltas(console: Console, deltas: Sequence[Delta], tolerance: float) -> None:
     table = Table(title=f"Against the baseline (tolerance {tolerance:.3f})", title_justify="left")
-    for column in ("metric", "baseline", "now", "change", ""):
-        table.add_column(column, justify="right" if column not in ("metric", "") else "left")
+    for column in ("scope", "metric", "baseline", "now", "change", ""):
+        table.add_column(column, justify="right" if column not in ("scope", "metric", "") else "left")
     for delta in deltas:
+        if delta.lang is not None and not delta.regressed:
+            continue  # per-language rows only when they matter: the table stays readable
         change = "–" if delta.change is None else f"{delta.change:+.3f}"
-        table.add_row(delta.metric, fmt(delta.baseline), fmt(delta.current), change,
+        table.add_row(delta.lang or "all", delta.metric, fmt(delta.baseline), fmt(delta.current), change,
                       "[red]REGRESSED[/]" if delta.regressed else "[green]ok[/]")
     console.print(table)
 
 
-def print_thresholds(console: Console, checks: Sequence[ThresholdCheck]) -> None:
+def print_thresholds(console: Console, checks: Sequence[ThresholdCheck], summary: dict[str, Any]) -> None:
     table = Table(title="Quality gate", title_justify="left")
-    for column in ("metric", "required", "now", ""):
+    for column in ("scope", "metric", "required", "now", ""):
         table.add_column(column)
     for check in checks:
         sign = "≥" if check.bound == "min" else "≤"
-        table.add_row(check.metric, f"{sign} {check.limit:.2f}", fmt(check.value),
+        table.add_row(check.lang or "all", check.metric, f"{sign} {check.limit:.2f}", fmt(check.value),
                       "[green]pass[/]" if check.passed else "[red]FAIL[/]")
     console.print(table)
+    for line in failure_lines(list(checks), summary):
+        console.print(f"[red]FAILED:[/] {line}")

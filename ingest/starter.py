@@ -16,7 +16,7 @@ def starter_files() -> list[Path]:
 
 
 def starter_topics() -> dict[str, list[str]]:
-    return json.loads((STARTER_DIR / "topics.json").read_text())
+    return json.loads((STARTER_DIR / "topics.json").read_text(encoding="utf-8"))
 
 
 def ingest_starter(kb: KnowledgeBase, on_progress: ProgressCallback | None = None) -> IngestReport:

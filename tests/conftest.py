@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from ingest.pipeline import ingest_paths  # noqa: E402
-from ingest.starter import ingest_starter  # noqa: E402
+from ingest.starter import ingest_starter, starter_files  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.embeddings import LazyEmbedder  # noqa: E402
 from sme_advisor.settings import Settings  # noqa: E402
@@ -56,7 +56,7 @@ def open_kb(make_settings, embedder):  # type: ignore[no-untyped-def]
 def starter_kb(open_kb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:  # type: ignore[no-untyped-def]
     kb = open_kb(tmp_path_factory.mktemp("starter"))
     report = ingest_starter(kb)
-    assert report.ok and len(report.added) == 5
+    assert report.ok and len(report.added) == len(starter_files())
     yield kb
     kb.close()
 

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ingest.starter import starter_files
+
 
 def test_chat_keeps_the_conversation_and_understands_its_commands(tmp_path: Path, models_dir: Path) -> None:
     env = {**os.environ, "SME_ADVISOR_DATA_DIR": str(tmp_path / "data"), "SME_ADVISOR_MODELS_DIR": str(models_dir),
@@ -18,6 +20,6 @@ def test_chat_keeps_the_conversation_and_understands_its_commands(tmp_path: Path
     answers = output.split("You ›")[1:]
     assert len(answers) == len(turns) + 1  # one more prompt, then Ctrl-D (end of input) leaves
     assert "300" in answers[1], "the follow-up is answered from the previous turn"
-    assert "little-giants-growing" in answers[2] and "5 documents" in answers[2]
+    assert "little-giants-growing" in answers[2] and f"{len(starter_files())} documents" in answers[2]
     assert "Conversation forgotten" in answers[3]
     assert "Goodbye" in output

@@ -13,7 +13,7 @@ Banks also look more kindly on loan requests that come with a clear forecast of 
 
 
 def test_starter_articles_lose_their_boilerplate_and_keep_their_text() -> None:
-    cleaned = {path.stem: clean_text(path.read_text()) for path in starter_files()}
+    cleaned = {path.stem: clean_text(path.read_text(encoding="utf-8")) for path in starter_files()}
     everything = "\n".join(cleaned.values())
     for junk in ("Gas Valve", "KINGSIR", "cn-kingsir.com", "Leave A Reply", "will not be published",
                  "Most Viewed", "回到顶部", "0086-27", "service@e-works", "ICP", "Copyright", "Accenture releases",

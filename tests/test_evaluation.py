@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from evaluation import metrics
-from evaluation.compare import check_thresholds, compare
-from evaluation.dataset import load_items
+from evaluation.compare import check_thresholds, compare, failure_lines, load_thresholds
+from evaluation.dataset import load_items, parse_item
 from evaluation.scoring import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +70,12 @@ def test_refusal_scores_by_hand() -> None:
 
 
 def _record(item_id: str, topic: str, answerable: bool, refused: bool, hit1: float, cited: list[str],
-            expected: list[str], latency: float) -> dict:
-    return {"id": item_id, "topic": topic, "answerable": answerable, "refused": refused, "latency_ms": latency,
+            expected: list[str], latency: float, lang: str | None = None, key_facts: float = 1.0) -> dict:
+    return {"id": item_id, "topic": topic, "lang": lang, "answerable": answerable, "refused": refused, "latency_ms": latency,
             "expected_sources": expected, "mode": "extractive", "fallback_reason": None, "problems": [],
             "citations": [{"doc_id": d} for d in cited],
             "metrics": {"hit@1": hit1, "hit@3": 1.0, "hit@5": 1.0, "hit@k": 1.0, "rr": hit1 or 0.5,
-                        "ndcg@k": 1.0, "key_fact_hit": 1.0, "verbatim_valid": bool(cited) or None}
+                        "ndcg@k": 1.0, "key_fact_hit": key_facts, "verbatim_valid": bool(cited) or None}
             if answerable else {"verbatim_valid": None}}
 
 
@@ -94,6 +95,78 @@ def test_summary_is_micro_averaged_and_split_by_topic() -> None:
     assert summary["by_topic"]["t2"]["refusal_recall"] == 1.0
 
 
+def test_summary_per_language_pair_by_hand() -> None:
+    records = [
+        _record("e1", "t", True, False, 1.0, ["a"], ["a"], 10, lang="en-en"),
+        _record("z1", "t", True, False, 1.0, ["z", "a"], ["z"], 10, lang="zh-zh", key_facts=0.5),
+        _record("z2", "t", True, False, 0.0, ["y"], ["z"], 10, lang="zh-zh", key_facts=0.0),
+        _record("z3", "t", True, True, 0.0, [], ["z"], 10, lang="zh-zh", key_facts=None),
+        _record("c1", "t", True, True, 0.0, [], ["a"], 10, lang="zh-en", key_facts=None),
+        _record("o1", "oos", False, True, 0.0, [], [], 10, lang="zh-oos"),
+        _record("o2", "oos", False, False, 0.0, ["a"], [], 10, lang="zh-oos"),
+        _record("h", "t", True, False, 1.0, ["a"], ["a"], 10),  # a hand-made record without a language
+    ]
+    by_lang = summarize(records)["by_lang"]
+    assert list(by_lang) == ["en-en", "zh-zh", "zh-en", "zh-oos", "unspecified"]  # fixed order, then the rest
+    zh = by_lang["zh-zh"]
+    assert zh["items"] == 3 and zh["hit@1"] == pytest.approx(1 / 3)
+    assert zh["mrr"] == pytest.approx((1.0 + 0.5 + 0.5) / 3)  # _record puts rr 0.5 on misses
+    assert zh["key_fact_hit"] == pytest.approx(0.25)  # refused item has no key-fact score
+    assert zh["citation_precision"] == pytest.approx(1 / 3)  # z cited once of three citations
+    assert zh["false_refusal_rate"] == pytest.approx(1 / 3) and zh["refused_answerable"] == 1
+    assert by_lang["zh-en"]["false_refusal_rate"] == 1.0 and by_lang["zh-en"]["citation_precision"] is None
+    oos = by_lang["zh-oos"]
+    assert oos["refusal_recall"] == 0.5 and oos["refused_out_of_scope"] == 1 and oos["hit@1"] is None
+    assert by_lang["en-en"]["hit@1"] == 1.0 and by_lang["unspecified"]["items"] == 1
+
+
+def test_lang_is_validated_and_inferred_when_missing() -> None:
+    base = {"id": "x", "answerable": True, "expected_sources": ["d"]}
+    assert parse_item(base | {"question": "专精特新企业的研发费用要求是什么？"}).lang == "zh-zh"
+    assert parse_item(base | {"question": "What does a little giant need?"}).lang == "en-en"
+    assert parse_item(base | {"question": "天气如何？", "answerable": False}).lang == "zh-oos"
+    assert parse_item(base | {"question": "Why?", "lang": "en-zh"}).lang == "en-zh"
+    for wrong in ("zh", "fr-en", "zh-oos", 3):
+        with pytest.raises(ValueError, match="lang"):
+            parse_item(base | {"question": "Why?", "lang": wrong})
+    with pytest.raises(ValueError, match="oos"):
+        parse_item(base | {"question": "Why?", "answerable": False, "lang": "en-en"})
+
+
+def test_a_failing_language_block_fails_with_a_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "thresholds.json"
+    path.write_text(json.dumps({"min": {"hit@1": 0.5}, "by_lang": {
+        "en-en": {"min": {"hit@1": 0.9}},
+        "zh-zh": {"min": {"hit@1": 0.8, "key_fact_hit": 0.6}, "max": {"false_refusal_rate": 0.1}},
+        "en-zh": {"min": {"hit@5": 0.7}}}}))
+    limits = load_thresholds(path)
+    summary = {"hit@1": 0.6, "by_lang": {"en-en": {"hit@1": 0.95},
+                                         "zh-zh": {"hit@1": 0.40, "key_fact_hit": 0.7, "false_refusal_rate": 0.3}}}
+    checks = check_thresholds(summary, limits)
+    verdict = {(c.lang, c.metric): c.passed for c in checks}
+    assert verdict == {(None, "hit@1"): True, ("en-en", "hit@1"): True, ("zh-zh", "hit@1"): False,
+                       ("zh-zh", "key_fact_hit"): True, ("zh-zh", "false_refusal_rate"): False,
+                       ("en-zh", "hit@5"): False}
+    lines = failure_lines(checks, summary)
+    assert lines == ["language zh-zh fails its gate: hit@1 0.400 < 0.80, false_refusal_rate 0.300 > 0.10",
+                     "language en-zh fails its gate: no en-zh items in this run"]
+    # the same summary passes once the failing blocks are gone: blocks are independent
+    path.write_text(json.dumps({"min": {"hit@1": 0.5}, "by_lang": {"en-en": {"min": {"hit@1": 0.9}}}}))
+    assert all(c.passed for c in check_thresholds(summary, load_thresholds(path)))
+
+
+def test_threshold_files_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "thresholds.json"
+    for bad, message in [({"by_lang": {"zh": {"min": {"hit@1": 0.8}}}}, "unknown language pairs"),
+                         ({"by_lang": {"zh-zh": {"min": {"hits": 0.8}}}}, "unknown metrics for zh-zh"),
+                         ({"by_lang": ["zh-zh"]}, "by_lang")]:
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=message):
+            load_thresholds(path)
+    shipped = load_thresholds(ROOT / "evaluation" / "thresholds_bilingual.json")
+    assert {"zh-zh", "zh-en", "en-zh", "zh-oos", "en-oos"} <= set(shipped["by_lang"])
+
+
 def test_compare_flags_drops_beyond_tolerance_only() -> None:
     base = {"summary": {"hit@1": 0.90, "mrr": 0.90, "false_refusal_rate": 0.05}}
     now = {"summary": {"hit@1": 0.89, "mrr": 0.80, "false_refusal_rate": 0.20}}
@@ -103,6 +176,14 @@ def test_compare_flags_drops_beyond_tolerance_only() -> None:
     assert verdict["false_refusal_rate"] is True  # lower is better: a rise is a regression
     checks = check_thresholds(now["summary"], {"min": {"hit@1": 0.85}, "max": {"false_refusal_rate": 0.1}})
     assert [c.passed for c in checks] == [True, False]
+
+
+def test_compare_per_language_catches_a_drop_the_average_hides() -> None:
+    base = {"summary": {"hit@1": 0.80, "by_lang": {"en-en": {"hit@1": 0.80}, "zh-zh": {"hit@1": 0.80}}}}
+    now = {"summary": {"hit@1": 0.80, "by_lang": {"en-en": {"hit@1": 1.00}, "zh-zh": {"hit@1": 0.60},
+                                                  "zh-en": {"hit@1": 0.10}}}}
+    regressed = {(d.lang, d.metric) for d in compare(now, base, tolerance=0.02) if d.regressed}
+    assert regressed == {("zh-zh", "hit@1")}  # zh-en is new: nothing to compare it with
 
 
 # --- input files -----------------------------------------------------------------------------------
@@ -130,6 +211,33 @@ def test_yaml_set_and_split_filter(tmp_path: Path) -> None:
     gate = load_items(path, split="gate")
     assert [item.id for item in gate.items] == ["f1"]
     assert gate.items[0].history[0].role == "user"
+
+
+def test_bilingual_question_set_is_well_formed_and_its_key_facts_are_in_the_sources() -> None:
+    from knowledge.language import primary
+
+    loaded = load_items(ROOT / "evaluation" / "sets" / "bilingual.jsonl")
+    assert not loaded.errors
+    items = loaded.items
+    count = {lang: sum(1 for i in items if i.lang == lang) for lang in ("zh-zh", "zh-en", "en-zh", "zh-oos", "en-oos")}
+    assert count["zh-zh"] >= 28 and count["zh-en"] >= 12 and count["en-zh"] >= 10
+    assert count["zh-oos"] >= 12 and count["en-oos"] >= 4
+    assert sum(1 for i in items if i.lang == "zh-zh" and i.history) >= 5
+    traditional = set("們裡這麼專業證書臺灣資助")
+    assert sum(1 for i in items if set(i.question) & traditional) >= 3
+    for lang in count:  # about half dev, half gate in every language group
+        group = [i.split for i in items if i.lang == lang]
+        assert abs(group.count("dev") - group.count("gate")) <= 1, lang
+    library = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "ingest" / "starter_library").glob("*.txt")}
+    for item in items:
+        assert primary(item.question) == item.lang.split("-")[0], item.id
+        assert set(item.expected_sources) <= set(library), item.id
+        for keyword in item.expected_keywords:  # key facts are literal text of a source, so answers can hit them
+            assert any(keyword.lower() in library[s].lower() for s in item.expected_sources), (item.id, keyword)
+        source_langs = {primary(library[s]) for s in item.expected_sources}
+        assert item.answerable is bool(source_langs)
+        if item.answerable:
+            assert source_langs == {item.lang.split("-")[1]}, item.id
 
 
 def test_shipped_question_set_is_well_formed() -> None:
@@ -179,6 +287,12 @@ def test_eval_report_has_ask_objects_and_metrics(run_eval, tmp_path: Path) -> No
     assert report["summary"]["verbatim_validity"] == 1.0
     assert set(report["summary"]["by_topic"]) == {"digital-transformation", "policy", "out-of-scope"}
     assert "hit@1" in result.output and "policy" in result.output
+    # the items carry no `lang`: inferred from the questions' script
+    assert items["a2"]["lang"] == "en-en" and items["o1"]["lang"] == "en-oos"
+    by_lang = report["summary"]["by_lang"]
+    assert list(by_lang) == ["en-en", "en-oos"] and by_lang["en-oos"]["refusal_recall"] == 1.0
+    assert by_lang["en-en"]["items"] == 3 and by_lang["en-en"]["hit@1"] == report["summary"]["hit@1"]
+    assert "By language" in result.output and "en-oos" in result.output
 
 
 def test_eval_goes_on_after_a_malformed_line_and_exits_non_zero(run_eval, tmp_path: Path) -> None:
@@ -216,6 +330,14 @@ def test_thresholds_gate(run_eval, tmp_path: Path) -> None:
     passed = run_eval(str(question_set), "--thresholds", str(lenient))
     assert passed.exit_code == 0, passed.output
     assert passed.output.count("pass") == 3
+    # a language block that misses fails the run, with a line naming the language
+    per_lang = tmp_path / "per-lang.json"
+    per_lang.write_text(json.dumps({"min": {"hit@3": 0.5}, "by_lang": {"en-oos": {"min": {"refusal_recall": 0.9}},
+                                                                      "en-en": {"min": {"hit@1": 1.01}}}}))
+    failed = run_eval(str(question_set), "--thresholds", str(per_lang))
+    assert failed.exit_code == 1
+    assert re.search(r"FAILED: language en-en fails its gate: hit@1 [01]\.\d{3} < 1\.01", failed.output), failed.output
+    assert "en-oos fails" not in failed.output and failed.output.count("pass") == 2
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -233,6 +355,7 @@ def test_html_report_renders_charts_and_table_in_chromium(run_eval, tmp_path: Pa
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.stdout.count("<svg") == 3
+    assert 'id="languages"' in dom.stdout and "en-oos" in dom.stdout
     assert 'id="failures"' in dom.stdout and "o2" in dom.stdout and "refused an answerable question" in dom.stdout
     shot = tmp_path / "report.png"
     subprocess.run([CHROMIUM, *flags, "--window-size=1280,1400", f"--screenshot={shot}", html.as_uri()],

@@ -2,6 +2,8 @@
 
 The gate runs the *gate* split only, against the thresholds in `evaluation/thresholds.json`; the
 *dev* split is the one retrieval and the refusal threshold were tuned on, so the gate stays honest.
+The bilingual set (Chinese and cross-language items) has its own gate, per language pair, in
+`evaluation/thresholds_bilingual.json`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from evaluation.dataset import load_items
@@ -16,6 +19,7 @@ from evaluation.scoring import score_item, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION_SET = ROOT / "evaluation" / "sets" / "starter.jsonl"
+BILINGUAL_SET = ROOT / "evaluation" / "sets" / "bilingual.jsonl"
 
 
 def test_gate_split_meets_the_agreed_thresholds(starter_kb, models_dir: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -31,6 +35,23 @@ def test_gate_split_meets_the_agreed_thresholds(starter_kb, models_dir: Path, tm
     assert result.exit_code == 0, result.output
     report = json.loads(report_path.read_text())
     assert report["summary"]["items"] == sum(1 for _ in load_items(QUESTION_SET, "gate").items)
+
+
+@pytest.mark.xfail(strict=False, reason="lead calibrates after Chinese retrieval lands")
+def test_bilingual_gate_split_meets_the_per_language_thresholds(starter_kb, models_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               monkeypatch) -> None:
+    monkeypatch.setenv("SME_ADVISOR_DATA_DIR", str(starter_kb.settings.data_dir))
+    monkeypatch.setenv("SME_ADVISOR_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("LLM_PROVIDER", "none")
+    from sme_advisor.cli import app
+
+    report_path = tmp_path / "bilingual-gate.json"
+    result = CliRunner().invoke(app, ["eval", str(BILINGUAL_SET), "--split", "gate", "--out", str(report_path),
+                                      "--thresholds", str(ROOT / "evaluation" / "thresholds_bilingual.json")],
+                                env={"COLUMNS": "200"})
+    report = json.loads(report_path.read_text())
+    assert set(report["summary"]["by_lang"]) == {"zh-zh", "zh-en", "en-zh", "zh-oos", "en-oos"}
+    assert result.exit_code == 0, result.output
 
 
 def test_retrieval_quality_among_same_domain_documents(padded_kb) -> None:  # type: ignore[no-untyped-def]
