@@ -124,6 +124,27 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
     return Scores(similarity, relevance, ranking)
 
 
+def other_language_first(ranked: Sequence[ScoredChunk], candidates: Sequence[Candidate], scores: Scores,
+                         language: str) -> list[ScoredChunk]:
+    """The ranking, with passages in another language than the question's moved to the front when
+    their sentences answer better than any in the question's own language. Fused ranks cannot
+    compare languages (a dictionary's words rank lower than the question itself); calibrated
+    sentence relevance can."""
+    best: dict[str, float] = {}
+    for candidate, score in zip(candidates, scores.ranking):
+        best[candidate.chunk.chunk_id] = max(best.get(candidate.chunk.chunk_id, -9.0), float(score))
+    own = max((score for cid, score in best.items() if passage_language(_text_of(cid, candidates)) == language),
+              default=-9.0)
+    ahead = sorted((s for s in ranked if s.chunk.chunk_id in best and best[s.chunk.chunk_id] > own
+                    and passage_language(s.chunk.text) != language), key=lambda s: -best[s.chunk.chunk_id])
+    moved = {s.chunk.chunk_id for s in ahead}
+    return ahead + [s for s in ranked if s.chunk.chunk_id not in moved]
+
+
+def _text_of(chunk_id: str, candidates: Sequence[Candidate]) -> str:
+    return next(c.chunk.text for c in candidates if c.chunk.chunk_id == chunk_id)
+
+
 def _sentence_vectors(candidates: Sequence[Candidate], embedder: Embedder,
                       stored: Mapping[str, SentenceVectors]) -> np.ndarray:
     """Vectors stored at ingest by this model where there are some; the rest embedded now."""

@@ -144,6 +144,8 @@ class KnowledgeBase:
                         fallback_reason=condense_failure)
         passages = result.passages(ANSWER_PASSAGES)
         candidates, scores = self._score_sentences(question, query, result, passages)
+        answer.retrieved = [Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score)
+                            for s in answering.other_language_first(result.ranked, candidates, scores, result.language)]
         # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
         if scores.best_relevance < 0:
             return self._refuse(answer, "My library doesn't cover this question.")

@@ -29,6 +29,7 @@ DENSE_WEIGHT = 1.0
 KEYWORD_WEIGHT = 0.6
 BRIDGED_DENSE_WEIGHT = 0.8
 BRIDGED_KEYWORD_WEIGHT = 0.6
+OTHER_LANGUAGE_PASSAGES = 2
 
 # (question) -> (the other language, the question in its words), or None when there is none.
 Bridge = Callable[[str], "tuple[Language, str] | None"]
@@ -48,14 +49,20 @@ class RetrievalResult:
     query: str
     language: Language  # the question's
     ranked: list[ScoredChunk]  # diversified: what `retrieved` reports
-    by_relevance: list[ScoredChunk]  # fused order without diversification
+    by_relevance: list[ScoredChunk]  # every fused candidate, without diversification
     # Per passage language: the query vectors made by the model that reads that language.
     query_vectors: dict[Language, list[QueryVector]] = field(default_factory=dict)
 
     def passages(self, n: int) -> list[ScoredChunk]:
         """The passages to answer from: the n most relevant, plus the diversified top n, so a
-        question about one document reads all of its best chunks and others' best too."""
+        question about one document reads all of its best chunks and others' best too — and the
+        best few in each other language searched, whose fused ranks cannot compete with the
+        question's own language but whose sentences may answer it best."""
         chosen = {s.chunk.chunk_id: s for s in self.by_relevance[:n] + self.ranked[:n]}
+        for language in self.query_vectors:
+            if language != self.language:
+                others = [s for s in self.by_relevance if passage_language(s.chunk.text) == language]
+                chosen.update((s.chunk.chunk_id, s) for s in others[:OTHER_LANGUAGE_PASSAGES])
         return sorted(chosen.values(), key=lambda s: s.score, reverse=True)
 
 
@@ -112,7 +119,7 @@ class HybridRetriever:
         ordered = sorted(fused, key=lambda cid: fused[cid], reverse=True)
         scored = {cid: ScoredChunk(live[cid], fused[cid], similarity.get(cid)) for cid in ordered}
         ranked = [scored[cid] for cid in self._diversify(ordered, live)]
-        return RetrievalResult(query, language, ranked[:k], [scored[cid] for cid in ordered[:k]], query_vectors)
+        return RetrievalResult(query, language, ranked[:k], [scored[cid] for cid in ordered], query_vectors)
 
     def _query_vectors(self, query: str, language: Language, bridged: tuple[Language, str] | None,
                        passage_languages: set[str]) -> dict[Language, list[QueryVector]]:
