@@ -82,11 +82,13 @@ class Row:
 
 
 GRID = [t / 200 for t in range(0, 200)]
+MAX_FALSE_REFUSALS = 0.10
 
 
 def report(rows: list[Row], split: str, language: str) -> None:
     """Answer when English passages reach t_en or Chinese passages reach t_zh: the pair of
-    thresholds with the best balanced accuracy, at the centre of the best region."""
+    thresholds with the best balanced accuracy among those refusing at most 10 % of answerable
+    questions, at the centre of the best region."""
     for row in sorted(rows, key=lambda r: max(r.best.values(), default=0)):
         scores = "  ".join(f"{lang}={value:.3f}" for lang, value in sorted(row.best.items()))
         print(f"{'answerable  ' if row.answerable else 'OUT OF SCOPE'}  {scores:28}  {row.id}")
@@ -100,8 +102,11 @@ def report(rows: list[Row], split: str, language: str) -> None:
         return (recall + 1 - false_rate) / 2, recall, false_rate
 
     table = {(a, b): balanced(a, b) for a in GRID for b in GRID}
-    top = max(v[0] for v in table.values())
-    best = [pair for pair, v in table.items() if v[0] >= top - 1e-9]
+    # A false refusal costs an owner more than a hedged miss: only pairs within the gate's bound on
+    # false refusals compete (all of them when none is).
+    allowed = {pair: v for pair, v in table.items() if v[2] <= MAX_FALSE_REFUSALS} or table
+    top = max(v[0] for v in allowed.values())
+    best = [pair for pair, v in allowed.items() if v[0] >= top - 1e-9]
     centre = (sum(p[0] for p in best) / len(best), sum(p[1] for p in best) / len(best))
     pick = min(best, key=lambda p: (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2)
     en_range = (min(p[0] for p in best), max(p[0] for p in best))

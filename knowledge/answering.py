@@ -8,7 +8,9 @@ mouth.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -30,6 +32,8 @@ MAX_PER_CHUNK = 2
 # 15 % of MiniLM's English threshold (0.40), in relevance units.
 SUPPORT_FLOOR = -0.06
 LEXICAL_WEIGHT = 0.15
+# A sentence in the other language must answer this much better to be said first.
+OTHER_LANGUAGE_PENALTY = 0.1
 RANK_WEIGHT = 0.04
 
 
@@ -76,9 +80,39 @@ class Scores:
         return float(self.relevance.max()) if len(self.relevance) else -1.0
 
 
-# One reading of the question: weighted query vectors and its content words. A question read by
-# a model both as itself and as dictionary words has two; each sentence takes the better one.
-Reading = tuple[Sequence[tuple[np.ndarray, float]], set[str]]
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One reading of the question: weighted query vectors and its content words. A question read
+    by a model both as itself and as dictionary words has two; each sentence takes the better one.
+    A bag of dictionary words scores every passage of its language a little (an embedding of
+    "天气 明天" is near any Chinese text), so a bridged reading counts only for sentences that share
+    its words."""
+
+    vectors: Sequence[tuple[np.ndarray, float]]
+    terms: set[str]
+    bridged: bool = False
+
+    def shares_enough(self, sentence_terms: set[str]) -> bool:
+        if not self.bridged:
+            return True
+        needed = 1 if len(self.terms) <= 3 else 2
+        return len(_stems(self.terms) & _stems(sentence_terms)) >= needed
+
+
+_stem_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _stems(words: set[str]) -> set[str]:
+    """English words by their stem (companies ~ company); Chinese words as they are."""
+    with _stem_lock:  # PyStemmer objects are not thread-safe
+        return set(_stemmer().stemWords(sorted(words)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +128,7 @@ class Judge:
 
 
 def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge],
-                     stored: Mapping[str, SentenceVectors] | None = None) -> Scores:
+                     stored: Mapping[str, SentenceVectors] | None = None, language: str | None = None) -> Scores:
     """Scores every candidate with the judge of its passage's language (candidates of a language
     with no judge — no reading of the question reaches it — are never relevant)."""
     similarity = np.full(len(candidates), -1.0)
@@ -110,17 +144,22 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
         chosen = [candidates[i] for i in indices]
         vectors = _sentence_vectors(chosen, judge.embedder, stored or {})
         candidate_terms = [set(content_words(c.text)) for c in chosen]
-        for query_vectors, query_terms in judge.readings:
+        for read in judge.readings:
             reading = np.zeros(len(chosen))
-            for vector, weight in query_vectors:
+            for vector, weight in read.vectors:
                 reading += weight * (vectors @ vector)
-            overlap = np.array([len(terms & query_terms) / len(query_terms) if query_terms else 0.0
+            overlap = np.array([len(terms & read.terms) / len(read.terms) if read.terms else 0.0
                                 for terms in candidate_terms])
             scaled = (reading - judge.threshold) * judge.scale
+            scaled = np.where([read.shares_enough(terms) for terms in candidate_terms], scaled, -1.0)
+            reading = np.where(scaled > -1.0, reading, -1.0)
             similarity[indices] = np.maximum(similarity[indices], reading)
             relevance[indices] = np.maximum(relevance[indices], scaled)
             ranking[indices] = np.maximum(ranking[indices], scaled + LEXICAL_WEIGHT * overlap)
     ranking += np.array([RANK_WEIGHT / (1 + c.passage_rank) for c in candidates])
+    if language is not None:  # an owner reads best in the language they asked in
+        ranking -= np.array([OTHER_LANGUAGE_PENALTY if passage_language(c.chunk.text) != language else 0.0
+                             for c in candidates])
     return Scores(similarity, relevance, ranking)
 
 

@@ -187,17 +187,17 @@ class KnowledgeBase:
             readings: list[answering.Reading] = []
             for qv in query_vectors:
                 if qv.bridged:
-                    readings.append(([(qv.vector, 1.0)], set(content_words(qv.text))))
+                    readings.append(answering.Reading([(qv.vector, 1.0)], set(content_words(qv.text)), bridged=True))
                 elif query == question:
-                    readings.append(([(qv.vector, 1.0)], set(content_words(question))))
+                    readings.append(answering.Reading([(qv.vector, 1.0)], set(content_words(question))))
                 else:  # a follow-up: its own words matter most, the previous question sets the scene
                     own = embedder.embed_queries([to_simplified(question)])[0]
-                    readings.append(([(own, 0.65), (qv.vector, 0.35)],
-                                     set(content_words(question)) or set(content_words(query))))
+                    readings.append(answering.Reading([(own, 0.65), (qv.vector, 0.35)],
+                                                      set(content_words(question)) or set(content_words(query))))
             calibrated = refusal.calibration(self.settings, embedder.model_id, result.language)
             judges[passage_lang] = answering.Judge(embedder, readings, calibrated.threshold, calibrated.scale)
         stored = self.catalog.sentence_vectors([p.chunk.chunk_id for p in passages])
-        return candidates, answering.score_candidates(candidates, judges, stored)
+        return candidates, answering.score_candidates(candidates, judges, stored, result.language)
 
     def _refuse(self, answer: Answer, reason: str) -> Answer:
         answer.refused, answer.citations, answer.mode = True, [], "extractive"

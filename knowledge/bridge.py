@@ -27,9 +27,9 @@ from knowledge.text import STOPWORDS
 
 GLOSSARY = Path(__file__).with_name("bridge_glossary.tsv")
 SENSES_PER_WORD = 2
-WORDS_PER_TERM = 3
+WORDS_PER_TERM = 2
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bCL:.*|\bsb\b|\bsth\b|\betc\b")
-_LATIN = re.compile(r"[a-z][a-z'&-]*")
+_LATIN = re.compile(r"[a-z][a-z&-]*")  # "what's" reads as "what" + "s": no dictionary guesses for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,9 @@ def _parse() -> Dictionary:
             zh_to_en[simplified] = words
             if len(simplified) < 2:
                 continue
-            for sense in sense_list[:3]:
+            # Read backwards, only an entry's first sense: later senses are what the word can also
+            # mean, and a question's word would fan out into rarely meant Chinese words.
+            for sense in sense_list[:1]:
                 term = " ".join(_sense_words(sense))
                 if term and term.count(" ") < 3:
                     reverse.setdefault(term, set()).add(simplified)
