@@ -11,9 +11,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.decoding import UndecodableText, decode_bytes
+from ingest.safety import DEFAULT_MAX_FILE_BYTES, ZIP_FORMATS, UnsafeInput, check_regular_file, check_zip_container
+from ingest.safety import read_capped as _read_capped
+
 SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html",
                       ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES
 
 
 class LoadError(Exception):
@@ -26,19 +30,19 @@ class LoadedDocument:
     title: str | None
 
 
-def load_document(path: Path) -> LoadedDocument:
+def load_document(path: Path, max_bytes: int = MAX_FILE_BYTES) -> LoadedDocument:
     kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         supported = ", ".join(sorted({s for s in SUPPORTED_SUFFIXES if s != ".markdown"}))
         raise LoadError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {supported}")
     try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise LoadError(f"cannot read the file: {error.strerror or error}") from error
-    if size == 0:
-        raise LoadError("the file is empty")
-    if size > MAX_FILE_BYTES:
-        raise LoadError(f"the file is too large ({size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB)")
+        size = check_regular_file(path, max_bytes)  # before anything reads the file whole
+        if size == 0:
+            raise LoadError("the file is empty")
+        if path.suffix.lower() in ZIP_FORMATS:
+            check_zip_container(path)  # before anything inflates it
+    except UnsafeInput as error:
+        raise LoadError(str(error)) from error
     loader = {"text": _load_text, "markdown": _load_markdown, "html": _load_html,
               "pdf": _load_pdf, "docx": _load_docx}[kind]
     document = loader(path)
@@ -48,40 +52,25 @@ def load_document(path: Path) -> LoadedDocument:
 
 
 def decode_text(data: bytes) -> str:
-    """Bytes of a text file as str; binary content is refused rather than indexed as noise."""
-    sample = data[:8192]
-    if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise LoadError("binary content, not text (is the file extension right?)")
+    """Bytes of a text file as str (BOM, UTF-16/32, UTF-8, GB18030, cp1252, detection; NULs
+    dropped); binary content is refused rather than indexed as noise."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = _decode_legacy(data)
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > 0.02 * max(1, len(text[:8192])):
-        raise LoadError("binary content, not text (is the file extension right?)")
-    return text
+        return decode_bytes(data)[0]
+    except UndecodableText as error:
+        raise LoadError(str(error)) from error
 
 
-def _decode_legacy(data: bytes) -> str:
-    # Short texts fool encoding detectors; Western text in cp1252 is by far the common case, and
-    # is recognisable: mostly ASCII with a few accented letters.
+def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     try:
-        western = data.decode("cp1252")
-        letters = [ch for ch in western if ch.isalpha()]
-        if letters and sum(not ch.isascii() for ch in letters) < 0.1 * len(letters):
-            return western
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise LoadError("binary content or an unknown text encoding")
-    return str(best)
+        return _read_capped(path, max_bytes)
+    except UnsafeInput as error:
+        raise LoadError(str(error)) from error
+    except OSError as error:
+        raise LoadError(f"cannot read the file: {error.strerror or error}") from error
 
 
 def _load_text(path: Path) -> LoadedDocument:
-    return LoadedDocument(unwrap_lines(decode_text(path.read_bytes())), None)
+    return LoadedDocument(unwrap_lines(decode_text(read_bytes(path))), None)
 
 
 # A line that stops mid-sentence and a next line that carries on in lower case: a hard wrap
@@ -96,7 +85,7 @@ def unwrap_lines(text: str) -> str:
 def _load_markdown(path: Path) -> LoadedDocument:
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(decode_text(path.read_bytes()))
+    tokens = MarkdownIt("commonmark").parse(decode_text(read_bytes(path)))
     blocks: list[str] = []
     title = None
     for index, token in enumerate(tokens):
@@ -118,7 +107,7 @@ def _load_markdown(path: Path) -> LoadedDocument:
 def _load_html(path: Path) -> LoadedDocument:
     import trafilatura
 
-    html = decode_text(path.read_bytes())
+    html = decode_text(read_bytes(path))
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True,
                                deduplicate=True)
     metadata = trafilatura.extract_metadata(html)
@@ -138,7 +127,6 @@ def _load_html(path: Path) -> LoadedDocument:
 
 def _load_pdf(path: Path) -> LoadedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(path)
@@ -148,10 +136,8 @@ def _load_pdf(path: Path) -> LoadedDocument:
         title = (reader.metadata.title if reader.metadata else None) or None
     except LoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as error:
-        raise LoadError(f"corrupt or unreadable PDF ({type(error).__name__}: {error})") from error
     except Exception as error:  # pypdf raises assorted errors on damaged files
-        raise LoadError(f"corrupt or unreadable PDF ({type(error).__name__})") from error
+        raise LoadError(f"corrupt or unreadable PDF: {_reason(error)}") from error
     text = "\n\n".join(_join_pdf_lines(page) for page in pages if page.strip())
     if not text.strip():
         raise LoadError("the PDF has no extractable text (scanned images need OCR first)")
@@ -178,10 +164,10 @@ def _load_docx(path: Path) -> LoadedDocument:
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
-        raise LoadError("corrupt or not a Word .docx file") from error
+    except (zipfile.BadZipFile, PackageNotFoundError) as error:
+        raise LoadError(f"corrupt or not a Word .docx file: {_reason(error)}") from error
     except Exception as error:
-        raise LoadError(f"cannot open the Word file ({type(error).__name__})") from error
+        raise LoadError(f"cannot open the Word file: {_reason(error)}") from error
     blocks: list[str] = []
     title = (document.core_properties.title or "").strip() or None
     for paragraph in document.paragraphs:
@@ -198,3 +184,13 @@ def _load_docx(path: Path) -> LoadedDocument:
             if cells:
                 blocks.append(" | ".join(dict.fromkeys(cells)))
     return LoadedDocument("\n\n".join(blocks), title)
+
+
+def _reason(error: BaseException) -> str:
+    """An exception in words: its message, or what kind of failure it was when it has none."""
+    text = " ".join(str(error).split())[:200]
+    names = {"NotImplementedError": "uses a feature the PDF reader does not support",
+             "KeyError": "a required part is missing", "RecursionError": "its structure is nested too deeply",
+             "MemoryError": "it needs too much memory to read"}
+    plain = names.get(type(error).__name__, type(error).__name__)
+    return f"{plain} ({text})" if text and type(error).__name__ in names else (text or plain)
