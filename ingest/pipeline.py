@@ -1,28 +1,45 @@
-"""Files in, live chunks out: load → clean → chunk → embed → write, one document at a time.
+"""Files in, live chunks out: walk → identify → load → clean → chunk → embed → write, one document
+at a time.
 
 Each document is written through `KnowledgeBase.write_document`, which switches a document's live
 chunks in one catalog transaction, so a failure or a kill halfway never leaves half a document.
+Which document a file is (an update, a new id, a duplicate) is decided in `ingest.identity`;
+which paths are read at all in `ingest.walking`; loading runs in a worker process with a time
+limit (`ingest.worker`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 
-from ingest.chunking import derive_title, make_chunks, slugify
-from ingest.cleaning import clean_text
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
+from ingest.chunking import derive_title, make_chunks
+from ingest.cleaning import LARGE_REMOVAL_SHARE, Cleaned, Mode, clean
+from ingest.identity import Identity, choose_identity, source_key
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, LoadedDocument, load_document, read_bytes
+from ingest.safety import MB, display_path
+from ingest.walking import collect_files
+from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
-from knowledge.encoding import encode_document
+from knowledge.chinese import to_simplified
+from knowledge.sentences import embed_sentences
 from knowledge.types import SourceInfo
 
 log = logging.getLogger(__name__)
+EMBED_BATCH = 32
+# Web pages get the boilerplate rules; text, Markdown and PDF only when they look like a saved
+# web page; office documents never.
+CLEANING_MODES: dict[str, Mode] = {".html": "web", ".htm": "web", ".txt": "auto", ".md": "auto",
+                                   ".markdown": "auto", ".pdf": "auto"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +47,7 @@ class IngestProgress:
     doc_index: int
     doc_count: int
     path: str
-    stage: str  # "reading", "embedding", "writing", "done", "failed", "unchanged"
+    stage: str  # "reading", "embedding", "writing", "done", "failed", "unchanged", "duplicate"
     chunks_done: int = 0
     chunks_total: int = 0
 
@@ -42,11 +59,48 @@ class FailedFile:
 
 
 @dataclass(slots=True)
+class SkippedPath:
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Duplicate:
+    path: str
+    doc_id: str  # the document already holding this content
+    message: str
+
+
+@dataclass(slots=True)
+class Note:
+    path: str
+    doc_id: str
+    message: str
+
+
+@dataclass(slots=True)
+class DocumentResult:
+    doc_id: str
+    path: str
+    status: str  # "added" or "updated"
+    chunks: int
+    chars: int  # characters of cleaned text kept
+    removed_chars: int
+    removed: dict[str, int]  # kind of boilerplate -> characters
+    web_capture: bool
+
+
+@dataclass(slots=True)
 class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[FailedFile] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    skipped: list[SkippedPath] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # new ids chosen, replacements
+    warnings: list[Note] = field(default_factory=list)  # e.g. cleaning removed a large share
+    documents: list[DocumentResult] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
 
@@ -55,15 +109,14 @@ class IngestReport:
         return not self.failed
 
     def merge(self, other: IngestReport) -> IngestReport:
-        self.added += other.added
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.failed += other.failed
+        for name in ("added", "updated", "unchanged", "failed", "duplicates", "skipped", "notes", "warnings",
+                     "documents"):
+            getattr(self, name).extend(getattr(other, name))
         self.chunks_added += other.chunks_added
         self.chunks_removed += other.chunks_removed
         return self
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -71,63 +124,65 @@ ProgressCallback = Callable[[IngestProgress], None]
 
 
 def expand_paths(paths: Sequence[Path], report: IngestReport) -> list[Path]:
-    """Files as given, and the supported files inside folders (recursively, hidden ones skipped)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden:
-                    if child.suffix.lower() in SUPPORTED_SUFFIXES:
-                        files.append(child)
-                    else:
-                        report.failed.append(FailedFile(str(child), f"unsupported file type {child.suffix!r}"))
-        elif path.is_file():
-            files.append(path)
-        else:
-            report.failed.append(FailedFile(str(path), "no such file or folder"))
-    return files
+    """Files as given, and the supported files inside folders; everything left out is reported."""
+    walk = collect_files([Path(p) for p in paths], SUPPORTED_SUFFIXES)
+    report.failed += [FailedFile(p.path, p.reason) for p in walk.failed]
+    report.skipped += [SkippedPath(p.path, p.reason) for p in walk.skipped]
+    return walk.files
 
 
 def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path], topics: Sequence[str] = (),
-                 on_progress: ProgressCallback | None = None, force: bool = False) -> IngestReport:
+                 on_progress: ProgressCallback | None = None, force: bool = False, replace: bool = False,
+                 known: Mapping[Path, SourceInfo] | None = None) -> IngestReport:
+    """Ingests files and folders. `force`: re-index unchanged files and add duplicates anyway;
+    `replace`: a file replaces the document with its name's id even when it came from elsewhere;
+    `known`: files that are kept copies of these documents (reindex keeps their ids and paths)."""
     report = IngestReport()
     files = expand_paths([Path(p) for p in paths], report)
-    claimed: dict[str, Path] = {}
-    for index, path in enumerate(files):
-        notify = _notifier(on_progress, index, len(files), path)
-        doc_id = slugify(path.stem)
-        if doc_id in claimed and claimed[doc_id] != path:
-            report.failed.append(FailedFile(str(path), f"same document id {doc_id!r} as {claimed[doc_id]}; rename one"))
-            notify("failed")
-            continue
-        claimed[doc_id] = path
-        try:
-            _ingest_one(kb, path, doc_id, list(topics), report, notify, force)
-        except LoadError as error:
-            report.failed.append(FailedFile(str(path), str(error)))
-            notify("failed")
-        except Exception as error:  # one broken file must not stop the others
-            log.exception("ingesting %s failed", path)
-            report.failed.append(FailedFile(str(path), f"unexpected error: {type(error).__name__}: {error}"))
-            notify("failed")
+    timeout = kb.settings.load_timeout_s
+    with LoadWorker(timeout) if timeout > 0 else nullcontext() as worker:
+        for index, path in enumerate(files):
+            notify = _notifier(on_progress, index, len(files), path)
+            shown = display_path(path)
+            try:
+                _ingest_one(kb, path, list(topics), report, notify, force, replace, worker,
+                            (known or {}).get(path))
+            except (LoadError, LoadTimeout, WorkerDied) as error:
+                report.failed.append(FailedFile(shown, str(error)))
+                notify("failed")
+            except Exception as error:  # one broken file must not stop the others
+                log.exception("ingesting %s failed", shown)
+                report.failed.append(FailedFile(shown, f"unexpected error: {type(error).__name__}: {error}"))
+                notify("failed")
     return report
 
 
 def _notifier(callback: ProgressCallback | None, index: int, count: int, path: Path) -> Callable[..., None]:
     def notify(stage: str, done: int = 0, total: int = 0) -> None:
         if callback is not None:
-            callback(IngestProgress(index, count, str(path), stage, done, total))
+            callback(IngestProgress(index, count, display_path(path), stage, done, total))
 
     return notify
 
 
-def _ingest_one(kb: KnowledgeBase, path: Path, doc_id: str, topics: list[str], report: IngestReport,
-                notify: Callable[..., None], force: bool) -> None:
+def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: IngestReport,
+                notify: Callable[..., None], force: bool, replace: bool, worker: LoadWorker | None,
+                known: SourceInfo | None) -> None:
     notify("reading")
-    data = path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    existing = kb.source(doc_id)
+    shown = display_path(path)
+    max_bytes = int(kb.settings.max_file_mb * MB)
+    sha256 = hashlib.sha256(read_bytes(path, max_bytes)).hexdigest()
+    if known is not None:
+        identity = Identity(known.doc_id, existing=kb.source(known.doc_id))
+    else:
+        identity = choose_identity(path, sha256, kb.sources(), replace=replace, force=force)
+    if identity.duplicate_of is not None:
+        twin = identity.duplicate_of
+        report.duplicates.append(Duplicate(shown, twin.doc_id, f"same content as {twin.doc_id} ({twin.path}); "
+                                                               "skipped (use --force to add it anyway)"))
+        notify("duplicate")
+        return
+    doc_id, existing = identity.doc_id, identity.existing
     merged_topics = sorted(set(topics) | set(existing.topics if existing else ()))
     if existing is not None and existing.sha256 == sha256 and not force:
         if set(merged_topics) != set(existing.topics):
@@ -135,26 +190,58 @@ def _ingest_one(kb: KnowledgeBase, path: Path, doc_id: str, topics: list[str], r
         report.unchanged.append(doc_id)
         notify("unchanged")
         return
-    loaded = load_document(path)
-    text = clean_text(loaded.text)
+    loaded: LoadedDocument = worker.load(path, max_bytes) if worker is not None else load_document(path, max_bytes)
+    cleaned = clean(loaded.text, CLEANING_MODES.get(path.suffix.lower(), "document"))
+    text = cleaned.text
     if not text:
-        raise LoadError("no text left after removing web boilerplate")
-    title = derive_title(text, path.stem, loaded.title)
+        raise LoadError(f"no text left after removing web boilerplate ({cleaned.summary()})")
+    title = derive_title(text, display_path(path.stem), loaded.title)
     settings = kb.settings
     chunks = make_chunks(doc_id, title, text, sha256, kb.embedder.count_tokens,
                          settings.chunk_max_tokens, settings.chunk_overlap_sentences)
     if not chunks:
         raise LoadError("no sentences found in the document")
-    vectors, sentences = encode_document(kb.embedders, chunks, lambda done, total: notify("embedding", done, total))
+    parts = []
+    for start in range(0, len(chunks), EMBED_BATCH):
+        notify("embedding", start, len(chunks))
+        batch = chunks[start : start + EMBED_BATCH]
+        # The title gives each passage its context ("what is this document about").
+        parts.append(kb.embedder.embed([to_simplified(f"{c.title}\n{c.text}") for c in batch]))
+    vectors = np.concatenate(parts)
+    notify("embedding", len(chunks), len(chunks))
+    sentences = embed_sentences(kb.embedder, chunks)
     notify("writing", len(chunks), len(chunks))
     kept = _keep_copy(kb, path, doc_id)
-    source = SourceInfo(doc_id, title, str(path.resolve()), len(chunks), sha256, tuple(merged_topics), now_iso())
+    stored_path = known.path if known is not None else source_key(path)
+    source = SourceInfo(doc_id, title, stored_path, len(chunks), sha256, tuple(merged_topics), now_iso())
     removed = kb.write_document(source, chunks, vectors, sentences)
+    _record_cleaning(kb, doc_id, cleaned)
+    status = "updated" if existing is not None else "added"
     (report.updated if existing is not None else report.added).append(doc_id)
+    report.documents.append(DocumentResult(doc_id, shown, status, len(chunks), len(text), cleaned.removed_chars,
+                                           cleaned.by_kind(), cleaned.web_capture))
+    if identity.note:
+        report.notes.append(Note(shown, doc_id, identity.note))
+    if cleaned.removed_share > LARGE_REMOVAL_SHARE:
+        report.warnings.append(Note(shown, doc_id, f"cleaning removed {cleaned.removed_share:.0%} of the text "
+                                                   f"({cleaned.summary()}); check it with "
+                                                   f"`sme-advisor sources show {doc_id}`"))
     report.chunks_added += len(chunks)
     report.chunks_removed += removed
     log.info("ingested %s (%d chunks, copy at %s)", doc_id, len(chunks), kept)
     notify("done", len(chunks), len(chunks))
+
+
+def _record_cleaning(kb: KnowledgeBase, doc_id: str, cleaned: Cleaned) -> None:
+    """What cleaning removed, for `sources show` (kept in the catalog's meta table)."""
+    summary = {"web_capture": cleaned.web_capture, "original_chars": cleaned.original_chars,
+               "removed": [{"kind": r.kind, "chars": r.chars, "excerpt": r.excerpt} for r in cleaned.removals]}
+    kb.catalog.set_meta(f"cleaning:{doc_id}", json.dumps(summary, ensure_ascii=False))
+
+
+def cleaning_record(kb: KnowledgeBase, doc_id: str) -> dict[str, Any] | None:
+    value = kb.catalog.get_meta(f"cleaning:{doc_id}")
+    return json.loads(value) if value else None
 
 
 def _keep_copy(kb: KnowledgeBase, path: Path, doc_id: str) -> Path:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sme_advisor.settings import Settings
 
@@ -130,13 +131,15 @@ def ingest(ctx: typer.Context,
            paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, md, html, pdf, docx).")],
            topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Tag the documents (repeatable).")] = None,
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-           force: Annotated[bool, typer.Option("--force", help="Re-index even unchanged files.")] = False) -> None:
+           force: Annotated[bool, typer.Option("--force", help="Re-index unchanged files; add duplicates anyway.")] = False,
+           replace: Annotated[bool, typer.Option("--replace", help="A file replaces the document with its name's id, "
+                                                               "even when that came from another path.")] = False) -> None:
     """Add or update documents in the library (admin)."""
     from ingest.pipeline import ingest_paths
 
     with open_knowledge_base(_settings(ctx), quiet=as_json, auto_ingest=False) as kb:
         with ingest_progress(as_json) as progress:
-            report = ingest_paths(kb, paths, topics=topic or (), on_progress=progress, force=force)
+            report = ingest_paths(kb, paths, topics=topic or (), on_progress=progress, force=force, replace=replace)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -150,8 +153,20 @@ def _print_report(report: IngestReport) -> None:
                               ("unchanged", report.unchanged, "dim")):
         if ids:
             out.print(f"[{style}]{label}[/] ({len(ids)}): {', '.join(ids)}")
+    for note in report.notes:
+        out.print(f"[cyan]note[/] {escape(note.path)}: {escape(note.message)}")
+    for document in report.documents:
+        if document.removed_chars:
+            kinds = ", ".join(f"{kind} {chars:,}" for kind, chars in document.removed.items())
+            out.print(f"[dim]cleaned {document.doc_id}: removed {document.removed_chars:,} characters ({kinds})[/]")
+    for warning in report.warnings:
+        out.print(f"[yellow]warning[/] {escape(warning.path)}: {escape(warning.message)}")
+    for duplicate in report.duplicates:
+        out.print(f"[yellow]duplicate[/] {escape(duplicate.path)}: {escape(duplicate.message)}")
+    for skipped in report.skipped:
+        out.print(f"[dim]skipped {escape(skipped.path)}: {escape(skipped.reason)}[/]")
     for failed in report.failed:
-        out.print(f"[red]failed[/] {failed.path}: {failed.error}")
+        out.print(f"[red]failed[/] {escape(failed.path)}: {escape(failed.error)}")
     out.print(f"chunks added {report.chunks_added}, removed {report.chunks_removed}")
 
 
@@ -178,6 +193,18 @@ def sources_remove(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(hel
     out.print(f"Removed {doc_id}.")
 
 
+def sources_show(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(help="The document's id.")]) -> None:
+    """Print a document's cleaned text as stored, with its sections, and what cleaning removed."""
+    from ingest.showing import document_text
+
+    with open_knowledge_base(_settings(ctx), quiet=True, auto_ingest=False) as kb:
+        text = document_text(kb, doc_id)
+    if text is None:
+        err.print(f"[red]No document with id {escape(doc_id)!r}.[/] See `sme-advisor sources list`.")
+        raise typer.Exit(1)
+    sys.stdout.write(text + "\n")
+
+
 def reindex(ctx: typer.Context) -> None:
     """Rebuild every vector from the kept copies of the documents (after changing the embedding model)."""
     from ingest.pipeline import IngestReport, ingest_paths
@@ -199,7 +226,8 @@ def reindex(ctx: typer.Context) -> None:
                 if not copies:
                     err.print(f"[yellow]{source.doc_id}: no kept copy; ingest it again from its file[/]")
                     continue
-                report.merge(ingest_paths(kb, copies[:1], topics=source.topics, on_progress=progress, force=True))
+                report.merge(ingest_paths(kb, copies[:1], topics=source.topics, on_progress=progress, force=True,
+                                          known={copies[0]: source}))
     finally:
         kb.close()
     _print_report(report)
@@ -214,3 +242,4 @@ def register(app: typer.Typer, sources_app: typer.Typer) -> None:
     app.command()(reindex)
     sources_app.command("list")(sources_list)
     sources_app.command("remove")(sources_remove)
+    sources_app.command("show")(sources_show)

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     )
     chunk_overlap_sentences: int = 1
 
+    # --- ingest limits ----------------------------------------------------------------------
+    max_file_mb: float = Field(default=50.0, description="Largest file ingest reads (MB, 10^6 bytes).")
+    load_timeout_s: float = Field(
+        default=120.0, description="Time limit for reading one file (in a worker process); 0: no worker."
+    )
+
     # --- retrieval and answering ------------------------------------------------------------
     retrieval_top_k: int = 10
     dense_candidates: int = 40
