@@ -7,8 +7,10 @@ The removal button re-checks, since anyone in a group could press a button an ad
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
+import shutil
 import tempfile
 import time
 from datetime import datetime
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.5  # Telegram limits edits; one every second or two still reads as live
+SHOW_AS_MESSAGES = 2  # a longer document goes as a .txt file rather than a stream of messages
 STAGES = {"reading": "reading", "embedding": "indexing passages", "writing": "saving",
           "done": "done", "failed": "failed", "unchanged": "unchanged"}
 
@@ -36,7 +39,7 @@ STAGES = {"reading": "reading", "embedding": "indexing passages", "writing": "sa
 async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, found = update.effective_message, services(context)
     document = message.document
-    name = Path(document.file_name or "document.txt").name  # the stem becomes the doc_id
+    name = upload_name(document.file_name)  # the stem becomes the doc_id
     if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
         kinds = ", ".join(sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES} - {"markdown"}))
         await reply_plain(message, f"I can't read “{name}”: I take {kinds} files. Nothing was added.")
@@ -61,8 +64,23 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if found.ingest_lock.locked():
             await edit_text(status, f"Received “{name}”. Another document is being added; this one is next.")
         async with found.ingest_lock:  # one ingest at a time: they are heavy, and reports stay readable
-            report = await _ingest_with_progress(found, status, path, topics)
+            # The same name is the same document: an admin re-sending "prices.pdf" from a phone means
+            # an update. Uploads therefore enter the library from one stable path per file name.
+            stable = uploads / "by-name" / name
+            stable.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, stable)
+            try:
+                report = await _ingest_with_progress(found, status, stable, topics)
+            finally:
+                stable.unlink(missing_ok=True)  # the library keeps its own copy
     await edit_text(status, report_text(name, report))
+
+
+def upload_name(file_name: str | None) -> str:
+    """A file name safe to store under: no folders, no leading dot, no control characters."""
+    name = Path((file_name or "").replace("\\", "/")).name
+    name = re.sub(r"[\x00-\x1f]", "", name).strip() or "document.txt"
+    return f"upload{name}" if name.startswith(".") else name
 
 
 async def _ingest_with_progress(found: Services, status: Message, path: Path, topics: list[str]) -> IngestReport:
@@ -115,6 +133,18 @@ def report_text(name: str, report: IngestReport) -> str:
                      f"{report.chunks_removed} old ones removed.")
     for doc_id in report.unchanged:
         lines.append(f"“{name}” is already in the library as {doc_id}, unchanged – nothing to do.")
+    for duplicate in report.duplicates:
+        lines.append(f"“{name}” has the same content as {duplicate.doc_id}, which is already in the library – "
+                     "nothing was added.")
+    for note in report.notes:
+        lines.append(f"ℹ️ {note.message.split(' (use --replace')[0]}. To update a document, send it again "
+                     "under the same file name.")
+    for document in report.documents:
+        if document.removed_chars:
+            kinds = ", ".join(f"{kind} {chars:,}" for kind, chars in document.removed.items())
+            lines.append(f"Cleaned as a web page: removed {document.removed_chars:,} characters ({kinds}).")
+    for warning in report.warnings:
+        lines.append(f"⚠️ {warning.message.replace('`sme-advisor sources show', '`/show').replace('`', '')}")
     for failure in report.failed:
         lines.append(f"❌ “{name}” was not added: {failure.error}")
     return "\n".join(lines) or f"“{name}”: nothing was added."
@@ -168,6 +198,29 @@ async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await edit_text(query.message, text)  # also drops the buttons
     else:
         await with_retries(lambda: context.bot.send_message(update.effective_chat.id, text))
+
+
+async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The cleaned text of a document with its sections: messages when short, a .txt file when long."""
+    from ingest.showing import document_text
+
+    message, found = update.effective_message, services(context)
+    if not context.args:
+        await reply_plain(message, "Usage: /show DOC_ID (see /sources for the ids).")
+        return
+    doc_id = context.args[0]
+    text = await asyncio.to_thread(document_text, found.kb, doc_id)
+    if text is None:
+        await reply_plain(message, f"There is no document “{doc_id}” in the library. See /sources.")
+        return
+    parts = render.split_html(render.escape(text))
+    if len(parts) <= SHOW_AS_MESSAGES:
+        await reply_html(message, parts)
+        return
+    safe_id = re.sub(r"[^\w.-]", "_", doc_id)
+    await with_retries(lambda: message.reply_document(
+        document=io.BytesIO(text.encode("utf-8")), filename=f"{safe_id}.txt",
+        caption=f"{doc_id}: the cleaned text as the library holds it ({len(text):,} characters)."))
 
 
 # --- usage -------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ OWNER_COMMANDS = [BotCommand("start", "What I am and what my library covers"), B
                   BotCommand("reset", "Forget our conversation")]
 ADMIN_COMMANDS = {"sources": (admin.list_sources, "List the documents (admin)"),
                   "remove": (admin.remove, "Remove a document: /remove DOC_ID (admin)"),
+                  "show": (admin.show_document, "A document's cleaned text: /show DOC_ID (admin)"),
                   "stats": (admin.stats, "Questions, answered share, feedback (admin)"),
                   "unanswered": (admin.unanswered, "Recent questions I couldn't answer (admin)")}
 

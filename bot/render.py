@@ -119,13 +119,18 @@ def answer_html(answer: Answer) -> str:
 
 
 def source_lines(citations: Iterable[Citation]) -> list[str]:
-    """"[1] [3] Title" per document: several markers may point into one document."""
-    markers: dict[str, list[int]] = {}
+    """"[1] [3] Title · p. 3" per document and place: markers into one place share a line."""
+    markers: dict[tuple[str, str | None], list[int]] = {}
     titles: dict[str, str] = {}
     for citation in citations:
-        markers.setdefault(citation.doc_id, []).append(citation.n)
+        markers.setdefault((citation.doc_id, citation.location), []).append(citation.n)
         titles.setdefault(citation.doc_id, citation.title)
-    return [f"{' '.join(f'[{n}]' for n in numbers)} {escape(titles[doc_id])}" for doc_id, numbers in markers.items()]
+    return [f"{' '.join(f'[{n}]' for n in numbers)} {escape(titles[doc_id])}{_where(location)}"
+            for (doc_id, location), numbers in markers.items()]
+
+
+def _where(location: str | None) -> str:
+    return f" · <i>{escape(location)}</i>" if location else ""
 
 
 def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -136,8 +141,8 @@ def quotes_html(answer: Answer) -> str:
     """The verbatim passages behind an answer, one quote block per citation."""
     if not answer.citations:
         return "This answer has no quoted passages."
-    return "\n\n".join(f"<b>[{c.n}] {escape(c.title)}</b>\n<blockquote expandable>{escape(c.quote)}</blockquote>"
-                       for c in answer.citations)
+    return "\n\n".join(f"<b>[{c.n}] {escape(c.title)}</b>{_where(c.location)}\n"
+                         f"<blockquote expandable>{escape(c.quote)}</blockquote>" for c in answer.citations)
 
 
 def quote_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -8,6 +8,10 @@ from typing import Callable
 from knowledge.text import content_words, sentence_spans
 from knowledge.types import Chunk
 
+# No chunk is longer than this, whatever the tokenizer says: a 200-token chunk of prose is about
+# 1,200 characters, and a run without spaces (50 MB of one letter) must not become one chunk or
+# be handed to the tokenizer whole.
+MAX_CHUNK_CHARS = 4000
 _ACRONYMS = {"sme", "smes", "ai", "esg", "hr", "it", "ceo", "eu", "uk", "us", "b2b", "nps", "vat", "r&d"}
 
 
@@ -27,7 +31,7 @@ def make_chunks(
 ) -> list[Chunk]:
     """Greedy packing of whole sentences up to `max_tokens`, each chunk repeating the previous
     chunk's last `overlap_sentences` sentences so a fact spanning a boundary stays retrievable."""
-    spans = _fit_spans(text, sentence_spans(text), count_tokens, max_tokens)
+    spans = _fit_spans(text, _capped(text, sentence_spans(text)), count_tokens, max_tokens)
     sizes = [count_tokens(text[s:e]) for s, e in spans]
     chunks: list[Chunk] = []
     first = 0
@@ -49,6 +53,22 @@ def make_chunks(
             break
         first = max(first + 1, last + 1 - overlap_sentences)
     return chunks
+
+
+def _capped(text: str, spans: list[tuple[int, int]], limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Cuts spans longer than `limit` characters, at the last white space before it when there is one."""
+    capped: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > limit:
+            cut = text.rfind(" ", start + limit // 2, start + limit)
+            cut = cut if cut > start else start + limit
+            capped.append((start, cut))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if end > start:
+            capped.append((start, end))
+    return capped
 
 
 def _fit_spans(text: str, spans: list[tuple[int, int]], count_tokens: Callable[[str], int],

@@ -17,7 +17,8 @@ def print_answer(console: Console, answer: Answer) -> None:
     title = "Not in my library" if answer.refused else "Answer"
     console.print(Panel(escape(answer.answer), title=title, title_align="left", border_style=style))
     for citation in answer.citations:
-        console.print(f"[bold][{citation.n}][/] [cyan]{escape(citation.title)}[/] [dim]({citation.doc_id})[/]")
+        where = f" · {escape(citation.location)}" if citation.location else ""
+        console.print(f"[bold][{citation.n}][/] [cyan]{escape(citation.title)}[/]{where} [dim]({citation.doc_id})[/]")
         console.print(f"    [italic]“{escape(' '.join(citation.quote.split()))}”[/]")
     note = f"{answer.latency_ms:.0f} ms · {answer.mode}"
     if answer.fallback_reason:

@@ -2,7 +2,7 @@
 
 It speaks enough of the Bot API for the real PTB `Application` to run against it with long
 polling: getMe, deleteWebhook, getUpdates (long polling with offset and timeout), sendMessage,
-editMessageText, editMessageReplyMarkup, sendChatAction, answerCallbackQuery, setMyCommands,
+sendDocument, editMessageText, editMessageReplyMarkup, sendChatAction, answerCallbackQuery, setMyCommands,
 getFile and file downloads (`/file/bot<token>/<path>`). Tests push updates, await the bot's calls
 ("a sendMessage to chat X matching …"), and can make the next N calls of a method fail with 429
 (with `parameters.retry_after`) or 500.
@@ -178,6 +178,13 @@ class FakeBotApi:
             return BOT_USER
         if method == "sendMessage":
             return self._message(params, next(self._message_ids))
+        if method == "sendDocument":
+            message = self._message(params, next(self._message_ids))
+            upload = params.get("document")
+            name = upload.get("filename", "document") if isinstance(upload, dict) else "document"
+            message["document"] = {"file_id": f"sent-{message['message_id']}", "file_unique_id": "u",
+                                   "file_name": name}
+            return message
         if method in ("editMessageText", "editMessageReplyMarkup"):
             return self._message(params, _int(params.get("message_id")))
         if method == "getFile":
@@ -216,6 +223,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
         return dict(await request.json())
     params: dict[str, Any] = {}
     for key, value in (await request.post()).items():
+        if isinstance(value, web.FileField):  # an upload (sendDocument): keep its name and bytes
+            params[key] = {"filename": value.filename, "content": value.file.read()}
+            continue
         params[key] = json.loads(value) if key in JSON_PARAMS and isinstance(value, str) else value
     return params
 
