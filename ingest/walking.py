@@ -2,9 +2,10 @@
 
 Nothing is skipped silently: hidden files and folders, broken or looping symbolic links, links
 that lead out of the given folders, and pipes, sockets or devices are each reported with the
-reason. Symbolic links inside a folder are followed only to files inside the given folders (a
-link to /etc/hostname in a documents folder is not a document). A path named explicitly is the
-admin's choice and is read even when it is a symbolic link.
+reason. Symbolic links inside a folder are not followed: one that leads out of the given folders
+is refused (a link to /etc/hostname in a documents folder is not a document), and one that leads
+to a file inside them is left to that file, read under its own name. A path named explicitly is
+the admin's choice and is read even when it is a symbolic link.
 """
 
 from __future__ import annotations
@@ -93,8 +94,9 @@ def _symlink(path: Path, roots: list[Path], supported: set[str], walk: Walk) -> 
                                                "read once)"))
     elif file_kind(target.stat().st_mode) is not None:
         walk.skipped.append(PathProblem(shown, f"symbolic link to {file_kind(target.stat().st_mode)}"))
-    else:
-        _regular(path, supported, walk)
+    else:  # the file itself lies in a given folder: it is read there, under its own name
+        walk.skipped.append(PathProblem(shown, f"symbolic link to {display_path(target)}, which is read "
+                                               "itself; not followed"))
 
 
 def _resolved(path: Path) -> Path | None:
