@@ -148,3 +148,17 @@ def test_titled_lists_escape_and_split_between_lines() -> None:
         check(part)
         assert all(line.startswith(("• ", "<b>")) for line in part.split("\n"))
     assert sum(p.count("•") for p in parts) == 400
+
+
+def test_locations_stand_next_to_titles_and_quotes() -> None:
+    citations = [Citation(1, "guide", "Export guide", "guide:1", "Insure your receivables.", "p. 3"),
+                 Citation(2, "guide", "Export guide", "guide:2", "Ask for a letter of credit.", "Payments › <Credit>"),
+                 Citation(3, "guide", "Export guide", "guide:3", "Insurers pay 90%.", "p. 3"),
+                 Citation(4, "notes", "Notes", "notes:1", "No place known.")]
+    answer = Answer(question="q", answer="A [1]. B [2]. C [3]. D [4].", refused=False, citations=citations)
+    [message] = render.answer_messages(answer)
+    assert message.endswith("<b>Sources</b>\n[1] [3] Export guide · <i>p. 3</i>\n"
+                            "[2] Export guide · <i>Payments › &lt;Credit&gt;</i>\n[4] Notes")
+    [quotes] = render.quote_messages(answer)
+    assert "<b>[1] Export guide</b> · <i>p. 3</i>\n<blockquote expandable>Insure" in quotes
+    assert "<b>[4] Notes</b>\n<blockquote" in quotes and check(message) and check(quotes)

@@ -126,3 +126,17 @@ def test_reindex_keeps_ids_and_source_paths(kb: KnowledgeBase, tmp_path: Path) -
         assert report.updated == [source.doc_id]
     assert {s.doc_id: s.path for s in kb.sources()} == before
     assert json.dumps(before)  # plain strings
+
+
+def test_terminal_answers_show_the_location() -> None:
+    from rich.console import Console
+
+    from knowledge.types import Answer, Citation
+    from sme_advisor.render import print_answer
+
+    console = Console(record=True, width=120)
+    print_answer(console, Answer(question="q", answer="Insure receivables [1]. [2]", refused=False, citations=[
+        Citation(1, "guide", "Export guide", "guide:1", "Insure your receivables.", "Payments › Credit [x]"),
+        Citation(2, "notes", "Notes", "notes:1", "Nothing to locate.")]))
+    printed = console.export_text()
+    assert "[1] Export guide · Payments › Credit [x] (guide)" in printed and "[2] Notes (notes)" in printed
