@@ -37,7 +37,8 @@ def make_chunks(
     first = 0
     while first < len(spans):
         last, used = first, sizes[first]
-        while last + 1 < len(spans) and used + sizes[last + 1] <= max_tokens:
+        while (last + 1 < len(spans) and used + sizes[last + 1] <= max_tokens
+               and spans[last + 1][1] - spans[first][0] <= MAX_CHUNK_CHARS):  # a word piece may hide 100s of chars
             # Close early at a paragraph break once the chunk is reasonably full.
             if used >= 0.6 * max_tokens and "\n\n" in text[spans[last][1] : spans[last + 1][0]]:
                 break

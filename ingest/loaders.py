@@ -113,7 +113,7 @@ def _load_html(path: Path) -> LoadedDocument:
     metadata = trafilatura.extract_metadata(html)
     title = metadata.title if metadata is not None else None
     if not text:  # pages too short for trafilatura's main-text heuristics
-        from selectolax.parser import HTMLParser
+        from selectolax.lexbor import LexborHTMLParser as HTMLParser  # Modest (selectolax.parser) is gone
 
         tree = HTMLParser(html)
         for node in tree.css("script, style, nav, footer, header, aside, form"):
