@@ -133,14 +133,15 @@ def expand_paths(paths: Sequence[Path], report: IngestReport) -> list[Path]:
 
 def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path], topics: Sequence[str] = (),
                  on_progress: ProgressCallback | None = None, force: bool = False, replace: bool = False,
-                 known: Mapping[Path, SourceInfo] | None = None) -> IngestReport:
+                 known: Mapping[Path, SourceInfo] | None = None, isolate: bool = True) -> IngestReport:
     """Ingests files and folders. `force`: re-index unchanged files and add duplicates anyway;
     `replace`: a file replaces the document with its name's id even when it came from elsewhere;
-    `known`: files that are kept copies of these documents (reindex keeps their ids and paths)."""
+    `known`: files that are kept copies of these documents (reindex keeps their ids and paths);
+    `isolate=False` reads in this process (files shipped with the project need no time limit)."""
     report = IngestReport()
     files = expand_paths([Path(p) for p in paths], report)
     timeout = kb.settings.load_timeout_s
-    with LoadWorker(timeout) if timeout > 0 else nullcontext() as worker:
+    with LoadWorker(timeout) if timeout > 0 and isolate else nullcontext() as worker:
         for index, path in enumerate(files):
             notify = _notifier(on_progress, index, len(files), path)
             shown = display_path(path)

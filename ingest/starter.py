@@ -23,7 +23,9 @@ def ingest_starter(kb: KnowledgeBase, on_progress: ProgressCallback | None = Non
     topics = starter_topics()
     report = IngestReport()
     for path in starter_files():
-        report.merge(ingest_paths(kb, [path], topics=topics.get(path.stem, ()), on_progress=on_progress))
+        # Shipped with the project: read in-process, without the worker that guards admins' files.
+        report.merge(ingest_paths(kb, [path], topics=topics.get(path.stem, ()), on_progress=on_progress,
+                                  isolate=False))
     return report
 
 
