@@ -94,6 +94,17 @@ def case_oversize_one_letter(d: Drill, folder: Path, trial: int) -> str | None:
     return None if time.monotonic() - started < 5 and peak_mb() - before < 100 else "slow or memory grew"
 
 
+def case_long_prose(d: Drill, folder: Path, trial: int) -> str | None:
+    sentence = "Owners of small firms plan their succession years ahead and train the next generation. "
+    path = folder / "long-prose.txt"
+    path.write_text((sentence * 10 + "\n\n") * (7000 + 1000 * trial))  # 6 to 8 MB of prose
+    started = time.monotonic()
+    kb, report = d.ingest(folder, [path])
+    error = report.failed[0].error if report.failed else ""
+    took = time.monotonic() - started
+    return None if "split it into parts" in error and took < 30 else f"{error!r} after {took:.0f} s"
+
+
 def case_long_run_of_one_letter(d: Drill, folder: Path, trial: int) -> str | None:
     text = "a" * (1_000_000 * (trial + 1))
     chunks = make_chunks("letters", "Letters", text, "0" * 64, d.embedder.count_tokens, 200, 1)

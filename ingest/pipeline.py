@@ -36,6 +36,9 @@ from knowledge.types import SourceInfo
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 32
+# About 1,500 pages of prose, and ten minutes of embedding on two cores: a longer text is refused
+# with a message (split it) rather than left running for an hour.
+MAX_TEXT_CHARS = 5_000_000
 # Web pages get the boilerplate rules; text, Markdown and PDF only when they look like a saved
 # web page; office documents never.
 CLEANING_MODES: dict[str, Mode] = {".html": "web", ".htm": "web", ".txt": "auto", ".md": "auto",
@@ -192,6 +195,9 @@ def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: Ingest
         notify("unchanged")
         return
     loaded: LoadedDocument = worker.load(path, max_bytes) if worker is not None else load_document(path, max_bytes)
+    if len(loaded.text) > MAX_TEXT_CHARS:  # before cleaning and chunking, which take time per character
+        raise LoadError(f"the document holds {len(loaded.text) / 1e6:.1f} million characters of text (the limit "
+                        f"is {MAX_TEXT_CHARS / 1e6:g} million); split it into parts")
     cleaned = clean(loaded.text, CLEANING_MODES.get(path.suffix.lower(), "document"))
     text = cleaned.text
     if not text:

@@ -73,8 +73,9 @@ def ingest_progress(quiet: bool):  # type: ignore[no-untyped-def]
         chunks = progress.add_task("chunks of current", total=None)
 
         def on_progress(event) -> None:  # type: ignore[no-untyped-def]
-            progress.update(docs, total=event.doc_count, completed=event.doc_index + (event.stage in (
-                "done", "failed", "unchanged")), description=f"documents · {Path(event.path).name[:40]}")
+            finished = event.stage in ("done", "failed", "unchanged", "duplicate")
+            progress.update(docs, total=event.doc_count, completed=event.doc_index + finished,
+                            description=f"documents · {Path(event.path).name[:40]}")
             progress.update(chunks, total=event.chunks_total or None, completed=event.chunks_done,
                             description=f"chunks · {event.stage}")
 
