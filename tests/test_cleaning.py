@@ -52,3 +52,20 @@ def test_trailing_advertisement_is_removed_but_a_related_closing_paragraph_stays
 
 def test_an_article_without_boilerplate_is_unchanged_apart_from_white_space() -> None:
     assert clean_text("  " + ARTICLE.replace("\n", "\r\n") + "\n\n\n") == ARTICLE.strip()
+
+
+def test_only_web_captures_get_the_web_rules_and_every_removal_is_recorded() -> None:
+    from ingest.cleaning import clean, looks_like_web_capture
+    from tests.input_documents import GRANT_GUIDE, WEB_CAPTURE
+
+    captured = {path.stem: looks_like_web_capture(path.read_text(encoding="utf-8")) for path in starter_files()}
+    assert captured["little-giants-growing"] and captured["smes-solidify-industrial-economy"]
+    assert captured["small-micro-enterprise-innovation"]  # the valve advert glued to its end
+    guide = clean(GRANT_GUIDE)  # a "Comments" heading, a contact section with e-mail and phone
+    assert not guide.web_capture and guide.removals == [] and "Tel: +49 30 1234 5678" in guide.text
+    assert clean(WEB_CAPTURE, "document").text == clean(WEB_CAPTURE, "document").text.strip()
+    assert "Maria" in clean(WEB_CAPTURE, "document").text  # an office document is never cut
+    page = clean(WEB_CAPTURE)
+    assert page.web_capture and "Maria" not in page.text and "share prompts" in page.by_kind()
+    assert page.removed_chars == sum(page.by_kind().values()) and page.removed_share > 0.25
+    assert page.text.endswith("sees a shortfall coming five weeks ahead.")
