@@ -40,13 +40,13 @@ MOSTLY_ENGLISH = ("Annual report 2023. Revenue grew by 12 percent and the cooper
 
 
 class Drill:
-    def __init__(self, models_dir: Path, embedder: LazyEmbedder) -> None:
-        self.models_dir, self.embedder = models_dir, embedder
+    def __init__(self, models_dir: Path, embedder: LazyEmbedder, embedder_zh: LazyEmbedder) -> None:
+        self.models_dir, self.embedder, self.embedder_zh = models_dir, embedder, embedder_zh
 
     def library(self, folder: Path, **overrides: object) -> KnowledgeBase:
         settings = Settings(_env_file=None, data_dir=folder / "data", models_dir_override=self.models_dir,
                             **overrides)
-        return KnowledgeBase.open(settings, embedder=self.embedder)
+        return KnowledgeBase.open(settings, embedder=self.embedder, embedder_zh=self.embedder_zh)
 
     def ingest(self, folder: Path, paths: list[Path], **options: object) -> tuple[KnowledgeBase, IngestReport]:
         kb = self.library(folder)
@@ -250,10 +250,12 @@ def main() -> int:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="drill-inputs-") as scratch:
         models = Path(os.environ.get("SME_ADVISOR_MODELS_DIR") or Path(scratch) / "models")
-        embedder = LazyEmbedder(Settings(_env_file=None, data_dir=Path(scratch) / "model-data",
-                                         models_dir_override=models))
+        settings = Settings(_env_file=None, data_dir=Path(scratch) / "model-data", models_dir_override=models)
+        embedder = LazyEmbedder(settings)
+        same = settings.embedding_model_zh == embedder.model_id
+        embedder_zh = embedder if same else LazyEmbedder(settings, settings.embedding_model_zh)
         embedder.embed(["warm up"])
-        drill = Drill(models, embedder)
+        drill = Drill(models, embedder, embedder_zh)
         results = []
         for name, case in CASES.items():
             if options.only and name not in options.only:

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
 
 from ingest.chunking import derive_title, make_chunks
 from ingest.cleaning import LARGE_REMOVAL_SHARE, Cleaned, Mode, clean
@@ -30,12 +29,10 @@ from ingest.walking import collect_files
 from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
-from knowledge.chinese import to_simplified
-from knowledge.sentences import embed_sentences
+from knowledge.encoding import encode_document
 from knowledge.types import SourceInfo
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 32
 # About 1,500 pages of prose, and ten minutes of embedding on two cores: a longer text is refused
 # with a message (split it) rather than left running for an hour.
 MAX_TEXT_CHARS = 5_000_000
@@ -208,15 +205,7 @@ def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: Ingest
                          settings.chunk_max_tokens, settings.chunk_overlap_sentences)
     if not chunks:
         raise LoadError("no sentences found in the document")
-    parts = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        notify("embedding", start, len(chunks))
-        batch = chunks[start : start + EMBED_BATCH]
-        # The title gives each passage its context ("what is this document about").
-        parts.append(kb.embedder.embed([to_simplified(f"{c.title}\n{c.text}") for c in batch]))
-    vectors = np.concatenate(parts)
-    notify("embedding", len(chunks), len(chunks))
-    sentences = embed_sentences(kb.embedder, chunks)
+    vectors, sentences = encode_document(kb.embedders, chunks, lambda done, total: notify("embedding", done, total))
     notify("writing", len(chunks), len(chunks))
     kept = _keep_copy(kb, path, doc_id)
     stored_path = known.path if known is not None else source_key(path)

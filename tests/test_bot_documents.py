@@ -7,6 +7,7 @@ import dataclasses
 
 from ingest.chunking import make_chunks
 from knowledge.catalog import now_iso
+from knowledge.encoding import encode_document
 from knowledge.types import SourceInfo
 from tests.fake_bot_api import buttons, callback_update, document_update, text_update
 from tests.input_documents import GRANT_GUIDE, WEB_CAPTURE, annual_report
@@ -64,9 +65,9 @@ async def test_quotes_and_sources_show_the_location(bot: Bot) -> None:
     chunks = make_chunks("export-checklist", "Export readiness checklist", text, "e" * 64,
                          bot.kb.embedder.count_tokens, 40, 0)
     chunks = [dataclasses.replace(c, location=f"p. {3 + i}") for i, c in enumerate(chunks)]
-    vectors = bot.kb.embedder.embed([f"{c.title}\n{c.text}" for c in chunks])
+    vectors, sentences = encode_document(bot.kb.embedders, chunks)
     bot.kb.write_document(SourceInfo("export-checklist", "Export readiness checklist", "/docs/export.pdf",
-                                     len(chunks), "e" * 64, (), now_iso()), chunks, vectors)
+                                     len(chunks), "e" * 64, (), now_iso()), chunks, vectors, sentences)
     chat = next(_chats)
     reply = await bot.ask(chat, "How much of an unpaid invoice do credit insurers pay a small exporter?")
     assert "ninety percent" in reply["text"] and "Export readiness checklist · <i>p. " in reply["text"]
