@@ -167,8 +167,9 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
             ranking[indices] = np.maximum(ranking[indices], scaled + LEXICAL_WEIGHT * overlap)
     ranking += np.array([RANK_WEIGHT / (1 + c.passage_rank) for c in candidates])
     if language is not None:  # an owner reads best in the language they asked in
-        ranking -= np.array([OTHER_LANGUAGE_PENALTY if passage_language(c.chunk.text) != language else 0.0
-                             for c in candidates])
+        other = np.array([passage_language(c.chunk.text) != language for c in candidates], dtype=bool)
+        if len(candidates) and (relevance[~other] >= 0).any():
+            ranking = ranking - OTHER_LANGUAGE_PENALTY * other
     return Scores(similarity, relevance, ranking)
 
 
