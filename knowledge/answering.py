@@ -34,9 +34,6 @@ MAX_PER_CHUNK = 2
 # 15 % of MiniLM's English threshold (0.40), in relevance units.
 SUPPORT_FLOOR = -0.06
 LEXICAL_WEIGHT = 0.15
-# A sentence in the other language must answer this much better to be said at all beside one in
-# the question's language.
-OTHER_LANGUAGE_PENALTY = 0.3
 RANK_WEIGHT = 0.04
 
 
@@ -166,10 +163,12 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
             relevance[indices] = np.maximum(relevance[indices], scaled)
             ranking[indices] = np.maximum(ranking[indices], scaled + LEXICAL_WEIGHT * overlap)
     ranking += np.array([RANK_WEIGHT / (1 + c.passage_rank) for c in candidates])
-    if language is not None:  # an owner reads best in the language they asked in
+    if language is not None:
+        # An owner reads best in the language they asked in: when that language has a relevant
+        # sentence, the other language's sentences are not quoted (they still count for refusal).
         other = np.array([passage_language(c.chunk.text) != language for c in candidates], dtype=bool)
         if len(candidates) and (relevance[~other] >= 0).any():
-            ranking = ranking - OTHER_LANGUAGE_PENALTY * other
+            ranking = np.where(other, -np.inf, ranking)
     return Scores(similarity, relevance, ranking)
 
 
