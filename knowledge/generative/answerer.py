@@ -32,7 +32,8 @@ HISTORY_TURNS = 6
 TURN_CHARS = 400
 MAX_CONDENSED_CHARS = 300
 _MARKER = re.compile(r"\s*\[\d{1,3}\]")
-_PREFIX = re.compile(r"^\s*(?:standalone\s+question|question|rewritten(?:\s+question)?)\s*:\s*", re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*(?:standalone\s+question|question|rewritten(?:\s+question)?|独立问题|改写后的问题|问题)"
+                     r"\s*[:：]\s*", re.IGNORECASE)
 
 
 class LLMAnswerer:
@@ -115,7 +116,7 @@ class LLMAnswerer:
             raise GenerationError(reason_for(error)) from error
         if not isinstance(raw, str):
             raise GenerationError("malformed response")
-        cleaned = (_PREFIX.sub("", line).strip(" \"'“”‘’`*") for line in raw.splitlines())
+        cleaned = (_PREFIX.sub("", line).strip(" \"'“”‘’「」`*") for line in raw.splitlines())
         lines = [line for line in cleaned if line]
         if not lines:
             raise GenerationError("empty condensed question")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from knowledge.language import is_han
+from knowledge.language import has_han, is_han
 
 # A quote long enough to state something: 4 Latin words, or 6 Han characters (mixed: in proportion).
 MIN_QUOTE_WORDS = 4
@@ -64,7 +64,8 @@ def converter() -> Any | None:
 
 def _cjk(char: str) -> bool:
     """Han characters and CJK punctuation: scripts written without spaces between them."""
-    return is_han(char) or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
+    return ("\u3000" <= char <= "\u303f" or "\u3400" <= char <= "\u4dbf" or "\u4e00" <= char <= "\u9fff"
+            or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef")
 
 
 def _joined(before: str, after: str) -> bool:
@@ -78,6 +79,10 @@ def normalise(text: str) -> Normalised:
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
+        if char.isascii():  # NFKC leaves ASCII alone: the common case, kept cheap
+            chars.append(" " if char.isspace() else char.lower())
+            origin.append(index)
+            continue
         for folded in unicodedata.normalize("NFKC", char).casefold().translate(_QUOTE_MARKS):
             chars.append(" " if folded.isspace() else folded)
             origin.append(index)
@@ -107,12 +112,12 @@ def normalise(text: str) -> Normalised:
 def simplified(text: str) -> str:
     """`text` with Traditional characters folded to Simplified (unchanged without OpenCC)."""
     t2s = converter()
-    return t2s.convert(text) if t2s is not None and any(is_han(c) for c in text) else text
+    return t2s.convert(text) if t2s is not None and has_han(text) else text
 
 
 def _fold_traditional(chars: list[str]) -> list[str]:
     t2s = converter()
-    if t2s is None or not any(is_han(c) for c in chars):
+    if t2s is None or not has_han("".join(chars)):
         return chars
     converted = t2s.convert("".join(chars))
     if len(converted) == len(chars):
