@@ -185,3 +185,23 @@ def test_a_condensed_question_in_another_language_is_not_used(english_kb: Knowle
     answer = english_kb.ask(question, history=history)
     assert answer.search_query == search_query(question, history)
     assert (answer.fallback_reason or "").startswith("condense: condensed question in another language")
+
+
+def test_the_copy_style_does_not_ask_the_model_when_no_passage_is_in_the_question_language(
+        english_kb: KnowledgeBase, fake: FakeOpenAI, make_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from knowledge.generative import LLMAnswerer
+    from knowledge.generative.models import build_chat_model
+
+    settings = llm_settings(make_settings, tmp_path, fake)
+    copier = LLMAnswerer(lambda: build_chat_model(settings), style="copy")
+    passages = english_kb.retrieve("How many little giants are there?", 4).passages(4)
+    with pytest.raises(GenerationError) as caught:
+        copier.generate("小巨人企业有多少家？", [], passages)
+    assert caught.value.reason == "no passage in the question's language" and fake.requests == []
+    # An English question is asked, in the copy style: tagged sentences, copied sentences back.
+    fake.queue(Reply.text(lambda request: next(
+        line for line in last_user_message(request).splitlines() if "4,900" in line)))
+    text, citations = copier.generate("How many little giants are there?", [], passages)
+    assert "4,900" in text and citations[0].doc_id == "little-giants-growing"
+    assert_verbatim(english_kb, text, citations)
+    assert "Answer by copying sentences" in fake.requests[0]["messages"][0]["content"]

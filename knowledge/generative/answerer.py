@@ -79,6 +79,10 @@ class LLMAnswerer:
     def generate(self, question: str, history: Sequence[Turn], passages: Sequence[ScoredChunk]
                  ) -> tuple[str, list[Citation]]:
         shown = list(passages)[: self.max_passages]
+        language = primary(question)  # the owner's language, whatever the passages are written in
+        if self.style == "copy" and not any(primary(p.chunk.text) == language for p in shown):
+            # Copied sentences are in their passage's language and would all be dropped: spare the wait.
+            raise GenerationError("no passage in the question's language")
         # A condensed follow-up stands alone; otherwise the model sees the conversation.
         standalone = self._condensed.get(_key(question, history))
         conversation = ""
@@ -87,7 +91,6 @@ class LLMAnswerer:
         elif standalone is None:
             standalone = search_query(question, history)
         asked = standalone or question
-        language = primary(question)  # the owner's language, whatever the passages are written in
         variables = {"passages": render_passages(shown, asked, self.passage_words, tagged=self.style == "copy"),
                      "conversation": conversation, "question": asked,
                      "language": prompts.language_name(language, question)}
