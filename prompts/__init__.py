@@ -46,17 +46,16 @@ TRADITIONAL_NAME = "Chinese (繁體中文)"
 
 def language_name(language: Language, question: str = "") -> str:
     """The answer's language as the prompts name it; Chinese written in Traditional characters is
-    answered in Traditional characters (when OpenCC is installed to tell them apart)."""
+    answered in Traditional characters (OpenCC tells them apart)."""
     if language == "zh" and question and _is_traditional(question):
         return TRADITIONAL_NAME
     return LANGUAGE_NAMES[language]
 
 
 def _is_traditional(text: str) -> bool:
-    from knowledge.generative.quotes import converter
+    from knowledge.chinese import to_simplified
 
-    t2s = converter()
-    return t2s is not None and t2s.convert(text) != text
+    return to_simplified(text) != text
 
 
 @cache

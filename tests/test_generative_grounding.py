@@ -10,7 +10,6 @@ import prompts
 from knowledge.generative import GenerationError, ground
 from knowledge.generative.answerer import render_history, render_passages
 from knowledge.generative.grounding import Grounded
-from knowledge.generative.quotes import converter
 from knowledge.language import Language
 from knowledge.types import Chunk, ScoredChunk, Turn
 
@@ -106,7 +105,6 @@ def test_a_claim_in_another_language_than_the_question_is_dropped() -> None:
     assert grounded.text == "小巨人企业掌握关键技术。 [1]" and grounded.causes == {"wrong language": 1}
 
 
-@pytest.mark.skipif(converter() is None, reason="OpenCC is not installed")
 def test_traditional_characters_match_a_simplified_passage() -> None:
     raw = claim("父輩更看重現金流和穩定的客戶關係。", 3, "父輩更看重現金流和穩定的客戶關係")
     assert cited(check(raw, "zh")) == [(1, "succession:0", "父辈更看重现金流和稳定的客户关系")]
@@ -256,8 +254,7 @@ def test_prompt_files_load_as_langchain_templates_in_both_languages() -> None:
 def test_language_names() -> None:
     assert prompts.language_name("en", "What?") == "English"
     assert prompts.language_name("zh", "小巨人企业有多少家？") == "Chinese (简体中文)"
-    if converter() is not None:
-        assert prompts.language_name("zh", "小巨人企業有多少家？") == "Chinese (繁體中文)"
+    assert prompts.language_name("zh", "小巨人企業有多少家？") == "Chinese (繁體中文)"
 
 
 def test_passages_are_rendered_one_sentence_a_line() -> None:

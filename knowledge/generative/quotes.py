@@ -4,7 +4,7 @@ A quote counts when it is a substring of the passage after both are normalised t
 Unicode NFKC (full-width letters, digits and punctuation become their ASCII forms), case folded,
 curly and CJK quotation marks unified, dashes unified, runs of white space collapsed, and white
 space next to a CJK character removed (extracted PDFs put spaces between Han characters;
-Chinese has none). Traditional characters are folded to Simplified when OpenCC is installed (optional).
+Chinese has none), and Traditional characters folded to Simplified (OpenCC, `knowledge.chinese`).
 
 Every normalised character remembers the index of the original character it came from, so a match
 maps back to the exact stored text: the quote shown to the user is a verbatim slice of the chunk.
@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
+from knowledge.chinese import to_simplified
 from knowledge.language import has_han, is_han
 
 # A quote long enough to state something: 4 Latin words, or 6 Han characters (mixed: in proportion).
@@ -47,19 +46,6 @@ class Normalised:
 class Span:
     start: int
     end: int
-
-
-@cache
-def converter() -> Any | None:
-    """OpenCC's Traditional→Simplified converter, or None when the optional package is absent."""
-    try:
-        import opencc
-    except ImportError:
-        return None
-    try:
-        return opencc.OpenCC("t2s")
-    except Exception:  # a broken install must not break answering
-        return None
 
 
 def _cjk(char: str) -> bool:
@@ -109,21 +95,15 @@ def normalise(text: str) -> Normalised:
     return Normalised("".join(kept), tuple(kept_origin))
 
 
-def simplified(text: str) -> str:
-    """`text` with Traditional characters folded to Simplified (unchanged without OpenCC)."""
-    t2s = converter()
-    return t2s.convert(text) if t2s is not None and has_han(text) else text
-
-
 def _fold_traditional(chars: list[str]) -> list[str]:
-    t2s = converter()
-    if t2s is None or not has_han("".join(chars)):
+    joined = "".join(chars)
+    if not has_han(joined):
         return chars
-    converted = t2s.convert("".join(chars))
+    converted = to_simplified(joined)
     if len(converted) == len(chars):
         return list(converted)
     # A phrase conversion changed the length: convert character by character to keep the map.
-    single = ((c, t2s.convert(c)) if is_han(c) else (c, c) for c in chars)
+    single = ((c, to_simplified(c)) for c in chars)
     return [folded if len(folded) == 1 else c for c, folded in single]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.generative.quotes import simplified
+from knowledge.chinese import to_simplified
 from knowledge.language import HAN_PER_WORD, has_han
 from knowledge.text import content_words
 
@@ -24,9 +24,9 @@ def latin_stems(text: str) -> list[str]:
 
 
 def han_bigrams(text: str) -> list[str]:
-    """Character bigrams of the Han runs, Traditional folded to Simplified (with OpenCC)."""
+    """Character bigrams of the Han runs, Traditional folded to Simplified."""
     grams: list[str] = []
-    for run in _HAN_RUN.findall(simplified(text)):
+    for run in _HAN_RUN.findall(to_simplified(text)):
         grams.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
     return grams
 
