@@ -134,6 +134,13 @@ def test_citations_are_renumbered_in_order_of_first_use(llm_kb: KnowledgeBase, f
         "broken-json"])
 def test_failures_fall_back_to_the_extractive_answer(llm_kb: KnowledgeBase, fake: FakeOpenAI, reply: Reply,
                                                      reason: str) -> None:
+    # The same question without a model: what retrieval and the extractive answer cost on this
+    # machine now (a busy CI machine makes them slow; the model must add little beyond its timeout).
+    generator, llm_kb.generator = llm_kb.generator, None
+    started = time.perf_counter()
+    llm_kb.ask(DIGITAL)
+    extractive_s = time.perf_counter() - started
+    llm_kb.generator = generator
     fake.queue(reply)
     started = time.perf_counter()
     answer = llm_kb.ask(DIGITAL)
@@ -141,7 +148,7 @@ def test_failures_fall_back_to_the_extractive_answer(llm_kb: KnowledgeBase, fake
     assert answer.mode == "extractive" and answer.fallback_reason == reason
     assert_grounded(llm_kb, answer)
     assert len(fake.requests) == 1, "no retries: the fallback is quick"
-    assert elapsed < TIMEOUT_S + 2.5
+    assert elapsed < TIMEOUT_S + 2.5 + 2 * extractive_s
 
 
 def test_an_endpoint_that_is_down_falls_back(starter_kb: KnowledgeBase, make_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
