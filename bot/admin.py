@@ -181,8 +181,8 @@ async def list_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def source_line(doc_id: str, title: str, chunks: int, topics: tuple[str, ...], tr: gettext.NullTranslations) -> str:
     passages = tr.ngettext("%(count)d passage", "%(count)d passages", chunks) % {"count": chunks}
     details = tr.pgettext("a passage count, then topics", "%(passages)s; %(topics)s") % {
-        "passages": passages, "topics": ", ".join(topics)} if topics else passages
-    return f"{doc_id} – {title} ({details})"
+        "passages": passages, "topics": tr.pgettext("list of topics", ", ").join(topics)} if topics else passages
+    return tr.gettext("%(doc_id)s – %(title)s (%(details)s)") % {"doc_id": doc_id, "title": title, "details": details}
 
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

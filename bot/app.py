@@ -107,20 +107,23 @@ async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await handlers.help_command(update, context)
 
 
+# English is the menu of every user whose language has no menu of its own (no language_code).
+MENU_LANGUAGES = (SOURCE_LANGUAGE, *(language for language in LANGUAGES if language != SOURCE_LANGUAGE))
+
+
 def _menu_language_code(language: str) -> str | None:
-    """English is every other user's menu (no language_code); each translation gets its own."""
     return None if language == SOURCE_LANGUAGE else language
 
 
 async def _post_init(application: Application) -> None:
     """Runs once before polling starts: the command menus owners and admins see, per language
     (Telegram shows the one matching the user's app language, else the one without a code)."""
-    for language in LANGUAGES:
+    for language in MENU_LANGUAGES:
         await with_retries(lambda language=language: application.bot.set_my_commands(
             command_menu(language), language_code=_menu_language_code(language)))
     for admin_id in application.bot_data["services"].settings.admin_user_ids:
         try:
-            for language in LANGUAGES:
+            for language in MENU_LANGUAGES:
                 await with_retries(lambda admin_id=admin_id, language=language: application.bot.set_my_commands(
                     command_menu(language, with_admin=True), scope=BotCommandScopeChat(admin_id),
                     language_code=_menu_language_code(language)))

@@ -58,7 +58,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                  "and digital transformation. I answer only from my library, and I cite the "
                                  "passages I use.")),
         render.escape(overview),
-        render.escape(tr.gettext("Try asking:")) + f" <i>{render.escape(tr.gettext(EXAMPLE_QUESTION))}</i>",
+        # The catalog's text is escaped as a whole; only then does the example get its italics.
+        render.escape(tr.gettext("Try asking: %(example)s")) % {
+            "example": f"<i>{render.escape(tr.gettext(EXAMPLE_QUESTION))}</i>"},
         render.escape(tr.gettext("Type /help for more.")),
     ])
     await reply_html(update.effective_message, [text])
@@ -69,12 +71,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = await chat_language(update, context)
     grouped = await asyncio.to_thread(services(context).kb.topics)
     if not grouped:
-        tr = await texts(update, context)
-        await reply_plain(update.effective_message, tr.gettext("My library is empty for now."))
+        await reply_plain(update.effective_message, translator(language).gettext("My library is empty for now."))
         return
-    await reply_html(update.effective_message, render.topics_messages(grouped))
+    await reply_html(update.effective_message, render.topics_messages(grouped, language))
 
 
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -160,7 +160,15 @@ def titled_list(title: str, lines: Iterable[str], footer: str = "", limit: int =
     return split_html(text + (f"\n\n{escape(footer)}" if footer else ""), limit)
 
 
-def topics_messages(grouped: Mapping[str, Sequence[str]], limit: int = MESSAGE_LIMIT) -> list[str]:
-    sections = [f"<b>{escape(topic.replace('-', ' ').capitalize())}</b>\n"
+def topics_messages(grouped: Mapping[str, Sequence[str]], language: str = "en",
+                    limit: int = MESSAGE_LIMIT) -> list[str]:
+    """One bold heading per topic (the admins' tags, as they are), its titles below."""
+    tr = translator(language)
+
+    def heading(topic: str) -> str:
+        # "general" holds the untagged documents (KnowledgeBase.topics): the one name that is ours.
+        return tr.gettext("General") if topic == "general" else topic.replace("-", " ").capitalize()
+
+    sections = [f"<b>{escape(heading(topic))}</b>\n"
                 + "\n".join(f"• {escape(title)}" for title in titles) for topic, titles in grouped.items()]
     return split_html("\n\n".join(sections), limit)

@@ -9,4 +9,4 @@ PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 "$PYBABEL" extract --mapping-file babel.cfg --keywords N_ --add-comments TRANSLATORS: --no-location --project "SME Advisor" \
     --sort-output --output-file sme_advisor/locales/messages.pot .
 "$PYBABEL" update --input-file sme_advisor/locales/messages.pot --output-dir sme_advisor/locales \
-    --domain messages --no-location --ignore-obsolete
+    --domain messages --ignore-obsolete
