@@ -36,7 +36,7 @@ async def bot(open_kb, make_settings,  # type: ignore[no-untyped-def]
     ingest_starter(kb)
     settings = make_settings(data_dir, telegram_bot_token=TOKEN, telegram_base_url=server.base_url,
                              telegram_base_file_url=server.base_file_url, admin_user_ids=[ADMIN],
-                             rate_limit_messages=50, rate_limit_window_s=60)
+                             rate_limit_messages=8, rate_limit_window_s=60)
     running = Bot(server, build_application(settings, kb), kb, settings)
     await running.start()
     yield running
@@ -164,6 +164,17 @@ async def test_a_chinese_non_admin_is_refused_in_chinese(bot: Bot) -> None:
     mark = bot.server.mark()
     await bot.server.push(document_update(OWNER, OWNER, "f-owner", "notes.txt", 12, language_code="zh-hans"))
     assert "只有管理员才能向资料库添加文档" in (await bot.reply(OWNER, mark))["text"]
+
+
+async def test_the_flood_notice_speaks_the_users_language(bot: Bot) -> None:
+    chat = next(_chats)
+    mark = bot.server.mark()
+    for _ in range(bot.settings.rate_limit_messages + 3):
+        await bot.server.push(text_update(chat, chat, "/help", language_code="zh-hans"))
+    notice = await bot.server.wait_for("sendMessage", chat_id=chat, after=mark, where=lambda c: "太快" in c.text)
+    assert notice.text.startswith("您发消息太快了，我来不及回答。请等大约 ") and "秒后再提问" in notice.text
+    await bot.server.wait_for("sendMessage", chat_id=chat, after=mark, where=lambda c: len(
+        bot.server.calls_of("sendMessage", after=mark, chat_id=chat)) == bot.settings.rate_limit_messages + 1)
 
 
 async def test_an_error_is_reported_in_the_questions_language(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
