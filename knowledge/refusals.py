@@ -1,7 +1,7 @@
 """Why a question was not answered, and the library's overview, in the question's language.
 
-`Answer.refusal` carries the reason as a stable code (for programs: `ask --json`, the bot's
-statistics); the text the owner reads comes from the message catalogs (sme_advisor/locales).
+`Answer.refusal` carries the reason as a stable code for programs (`ask --json`, the bot's log);
+the text the owner reads comes from the message catalogs (sme_advisor/locales, docs/i18n.md).
 """
 
 from __future__ import annotations
