@@ -16,7 +16,7 @@ from knowledge.embeddings import Embedder, LazyEmbedder
 from knowledge.keyword import KeywordIndexCache
 from knowledge.chinese import to_simplified
 from knowledge.language import Language, primary
-from knowledge.refusals import Refusal, library_overview, refusal_text
+from knowledge.refusal_texts import Refusal, library_overview, refusal_text
 from knowledge.retrieval import HybridRetriever, RetrievalResult
 from knowledge.sentences import SentenceVectors
 from knowledge.store import PassageStores, passage_language

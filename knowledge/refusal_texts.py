@@ -1,4 +1,5 @@
-"""Why a question was not answered, and the library's overview, in the question's language.
+"""Why a question was not answered, and the library's overview, in the question's language (the
+thresholds that decide it are in knowledge/refusal.py).
 
 `Answer.refusal` carries the reason as a stable code for programs (`ask --json`, the bot's log);
 the text the owner reads comes from the message catalogs (sme_advisor/locales, docs/i18n.md).
