@@ -148,17 +148,19 @@ def report_text(name: str, report: IngestReport, tr: gettext.NullTranslations) -
         lines.append(tr.gettext("“%(name)s” is already in the library as %(doc_id)s, unchanged – nothing to do.")
                      % {"name": name, "doc_id": doc_id})
     for duplicate in report.duplicates:
-        lines.append(f"“{name}” has the same content as {duplicate.doc_id}, which is already in the library – "
-                     "nothing was added.")
+        lines.append(tr.gettext("“%(name)s” has the same content as %(doc_id)s, which is already in the library – "
+                                "nothing was added.") % {"name": name, "doc_id": duplicate.doc_id})
     for note in report.notes:
-        lines.append(f"ℹ️ {note.message.split(' (use --replace')[0]}. To update a document, send it again "
-                     "under the same file name.")
+        lines.append("ℹ️ " + tr.gettext("%(note)s. To update a document, send it again under the same file name.")
+                     % {"note": note.message.split(" (use --replace")[0]})
     for document in report.documents:
         if document.removed_chars:
             kinds = ", ".join(f"{kind} {chars:,}" for kind, chars in document.removed.items())
-            lines.append(f"Cleaned as a web page: removed {document.removed_chars:,} characters ({kinds}).")
+            lines.append(tr.gettext("Cleaned as a web page: removed %(count)s characters (%(kinds)s).")
+                         % {"count": f"{document.removed_chars:,}", "kinds": kinds})
     for warning in report.warnings:
-        lines.append(f"⚠️ {warning.message.replace('`sme-advisor sources show', '`/show').replace('`', '')}")
+        # The ingest layer's warning (English) names the CLI command; in Telegram it is /show.
+        lines.append("⚠️ " + warning.message.replace("`sme-advisor sources show", "/show").replace("`", ""))
     for failure in report.failed:
         lines.append(tr.gettext("❌ “%(name)s” was not added: %(error)s") % {"name": name, "error": failure.error})
     return "\n".join(lines) or tr.gettext("“%(name)s”: nothing was added.") % {"name": name}
@@ -237,13 +239,15 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     from ingest.showing import document_text
 
     message, found = update.effective_message, services(context)
+    tr = await texts(update, context)
     if not context.args:
-        await reply_plain(message, "Usage: /show DOC_ID (see /sources for the ids).")
+        await reply_plain(message, tr.gettext("Usage: /show DOC_ID (see /sources for the ids)."))
         return
     doc_id = context.args[0]
     text = await asyncio.to_thread(document_text, found.kb, doc_id)
     if text is None:
-        await reply_plain(message, f"There is no document “{doc_id}” in the library. See /sources.")
+        await reply_plain(message, tr.gettext("There is no document “%(doc_id)s” in the library. See /sources.")
+                          % {"doc_id": doc_id})
         return
     parts = render.split_html(render.escape(text))
     if len(parts) <= SHOW_AS_MESSAGES:
@@ -252,7 +256,8 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     safe_id = re.sub(r"[^\w.-]", "_", doc_id)
     await with_retries(lambda: message.reply_document(
         document=io.BytesIO(text.encode("utf-8")), filename=f"{safe_id}.txt",
-        caption=f"{doc_id}: the cleaned text as the library holds it ({len(text):,} characters)."))
+        caption=tr.gettext("%(doc_id)s: the cleaned text as the library holds it (%(count)s characters).")
+        % {"doc_id": doc_id, "count": f"{len(text):,}"}))
 
 
 # --- usage -------------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ TRANSLATING = {"_", "gettext", "ngettext", "pgettext", "npgettext", "N_"}
 # Calls whose texts are for operators and logs, not for owners.
 NOT_FOR_OWNERS = {"debug", "info", "warning", "error", "exception", "critical", "ValueError", "AssertionError",
                   "RuntimeError", "TypeError", "KeyError", "getLogger", "compile", "sub", "findall", "search",
-                  "match"}
+                  "match", "replace", "split"}  # str.replace/split take patterns, not texts
 PROSE = re.compile(r"[A-Za-z]{2,}[,.'’:;!?]?\s+[A-Za-z]{2,}")  # two words; "document.txt" is none
 TAG = re.compile(r"<[^<>]*>")
 
