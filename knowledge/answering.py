@@ -142,8 +142,8 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
     groups: dict[str, list[int]] = {}
     for i, candidate in enumerate(candidates):
         groups.setdefault(passage_language(candidate.chunk.text), []).append(i)
-    for language, indices in groups.items():
-        judge = judges.get(language)
+    for passage_lang, indices in groups.items():
+        judge = judges.get(passage_lang)
         if judge is None:
             continue
         chosen = [candidates[i] for i in indices]
