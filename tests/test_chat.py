@@ -44,3 +44,19 @@ def test_chat_speaks_the_terminals_language_then_each_questions(tmp_path: Path, 
     assert "对话记录已清除" in reset  # the chat's commands follow its last question
     assert "Not in my library" in english and "I only answer questions from my library" in english
     assert "Goodbye." in goodbye  # and so does the prompt after an English question
+
+
+def test_chat_answers_a_chinese_question_with_a_verbatim_chinese_quote(tmp_path: Path, models_dir: Path) -> None:
+    from ingest.starter import STARTER_DIR
+
+    turns = ["专精特新企业的研发费用要求是什么？"]
+    result = subprocess.run([sys.executable, "-m", "sme_advisor", "chat"], input="\n".join(turns) + "\n",
+                            capture_output=True, text=True, env=_env(tmp_path, models_dir, "en_US.UTF-8"),
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    answer = result.stdout.split("›")[1]
+    assert "[1]" in answer and "zh-specialized-sme-policy" in answer
+    source = (STARTER_DIR / "zh-specialized-sme-policy.txt").read_text(encoding="utf-8")
+    quoted = [line.strip().strip("“”") for line in answer.splitlines() if line.strip().startswith("“")]
+    assert quoted and all(" ".join(q.split()) in " ".join(source.split()) for q in quoted), quoted
+    assert "100万元" in answer
