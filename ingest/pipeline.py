@@ -13,10 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-
-from ingest.chunking import derive_title, make_chunks, slugify
-from ingest.cleaning import clean_text
+from ingest.chunking import slugify
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
+from ingest.prepare import prepare_document
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
 from knowledge.encoding import encode_document
@@ -135,16 +134,11 @@ def _ingest_one(kb: KnowledgeBase, path: Path, doc_id: str, topics: list[str], r
         report.unchanged.append(doc_id)
         notify("unchanged")
         return
-    loaded = load_document(path)
-    text = clean_text(loaded.text)
-    if not text:
-        raise LoadError("no text left after removing web boilerplate")
-    title = derive_title(text, path.stem, loaded.title)
     settings = kb.settings
-    chunks = make_chunks(doc_id, title, text, sha256, kb.embedder.count_tokens,
-                         settings.chunk_max_tokens, settings.chunk_overlap_sentences)
-    if not chunks:
-        raise LoadError("no sentences found in the document")
+    prepared = prepare_document(load_document(path), doc_id, path.stem, sha256, kb.embedder.count_tokens,
+                                settings.chunk_max_tokens, settings.chunk_overlap_sentences)
+    title, chunks = prepared.title, prepared.chunks
+    merged_topics = sorted(set(merged_topics) | set(prepared.topics))
     vectors, sentences = encode_document(kb.embedders, chunks, lambda done, total: notify("embedding", done, total))
     notify("writing", len(chunks), len(chunks))
     kept = _keep_copy(kb, path, doc_id)
