@@ -45,6 +45,8 @@ def row_statement(header: tuple[str, ...], cells: tuple[str, ...]) -> str:
     if len(cells) == 1:
         return f"{header[0]}: {cells[0]}" if header and header[0] and cells[0] else cells[0]
     lead, rest = cells[0], cells[1:]
+    if lead and header and header[0] and not any(ch.isalpha() for ch in lead):
+        lead = f"{header[0]}: {lead}"  # "Week: 1" says what a bare number is
     pairs = []
     for index, value in enumerate(rest, start=1):
         if not value:

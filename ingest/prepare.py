@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ingest.chunking import chunk_document, derive_title
+from ingest.chunking import chunk_document, derive_title, humanize_stem
 from ingest.cleaning import clean_text, normalize
 from ingest.document import Document, render
 from ingest.loaders import LoadError
@@ -31,6 +31,8 @@ def prepare_document(document: Document, doc_id: str, stem: str, sha256: str,
     rendered = render(cleaned)
     if not rendered.text.strip():
         raise LoadError("no text left after removing web boilerplate")
+    if cleaned.title is None and cleaned.kind in ("xlsx", "csv"):
+        cleaned.title = humanize_stem(stem)  # a first row is data, never a title
     title = derive_title(rendered.text, stem, cleaned.title)
     chunks = chunk_document(doc_id, title, rendered, sha256, count_tokens, max_tokens, overlap_sentences)
     if not chunks:

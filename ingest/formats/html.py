@@ -3,6 +3,7 @@ for its heuristics are walked directly with selectolax's lexbor parser."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from ingest.document import Document, DocumentBuilder
@@ -14,14 +15,23 @@ _SKIPPED = "script, style, noscript, template, nav, footer, header, aside, form,
 def load_html(html: str) -> Document:
     import trafilatura
 
+    # It logs an ERROR for every page too short for its heuristics; the fallback below handles them.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+
     xml = trafilatura.extract(html, output_format="xml", include_comments=False, include_tables=True,
                               favor_recall=True, deduplicate=True)
     metadata = trafilatura.extract_metadata(html)
     title = metadata.title if metadata is not None else None
     document = _from_trafilatura_xml(xml) if xml else None
-    if document is None or not document.blocks:
-        document = _from_dom(html)
-        title = title or document.title
+    if document is None or len(document.blocks) <= 1:
+        # Short pages: trafilatura finds nothing, or flattens the page into one paragraph; the
+        # markup itself (navigation and scripts removed) then says more, as long as it is not
+        # much longer than what trafilatura kept.
+        dom = _from_dom(html)
+        kept = len(document.text) if document is not None else 0
+        if dom.blocks and (document is None or not document.blocks or len(dom.text) <= 1.5 * kept + 200):
+            document = dom
+            title = title or dom.title
     document.title = title.strip() if title and title.strip() else None
     return document
 

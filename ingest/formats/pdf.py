@@ -118,6 +118,7 @@ def _heading_level(line: Line, body_size: float, sizes: list[float]) -> int:
 
 def _assemble(lines: list[Line], body_size: float, builder: DocumentBuilder) -> None:
     sizes = sorted({l.size for l in lines if body_size and l.size >= body_size * 1.15}, reverse=True)[:3]
+    pitch = _line_pitch(lines, body_size)
     paragraph: list[Line] = []
     heading: list[Line] = []
     heading_level = 0
@@ -148,7 +149,7 @@ def _assemble(lines: list[Line], body_size: float, builder: DocumentBuilder) -> 
             heading_level = level
         else:
             flush_heading()
-            if paragraph and _starts_new_paragraph(previous, line):
+            if paragraph and _starts_new_paragraph(previous, line, pitch):
                 flush_paragraph()
             paragraph.append(line)
         previous = line
@@ -156,15 +157,26 @@ def _assemble(lines: list[Line], body_size: float, builder: DocumentBuilder) -> 
     flush_paragraph()
 
 
-def _starts_new_paragraph(previous: Line | None, line: Line) -> bool:
+def _line_pitch(lines: list[Line], body_size: float) -> float:
+    """The usual distance from one body line to the next: more than that is a paragraph break."""
+    steps = sorted(b.top - a.top for a, b in zip(lines, lines[1:])
+                   if a.page == b.page and a.size == b.size == body_size and b.top > a.top)
+    if not steps:
+        return 0.0
+    # Short paragraphs make paragraph breaks common: take a low percentile, and never more than
+    # generous single spacing for the body size.
+    return min(steps[len(steps) // 5], 1.6 * body_size)
+
+
+def _starts_new_paragraph(previous: Line | None, line: Line, pitch: float) -> bool:
     if previous is None:
         return True
     height = max(1.0, previous.bottom - previous.top)
     if line.page != previous.page:
         # A sentence running over a page break carries on; a finished one ends the paragraph.
         return previous.text.endswith(_SENTENCE_END) and not line.text[:1].islower()
-    gap = line.top - previous.bottom
-    if gap > 0.8 * height:
+    step = line.top - previous.top
+    if step > (1.3 * pitch if pitch else 2.0 * height):
         return True
     return previous.text.endswith(_SENTENCE_END) and previous.x1 < line.x1 - 6 * height and not line.text[:1].islower()
 

@@ -38,6 +38,11 @@ def load_xlsx(path) -> Document:  # type: ignore[no-untyped-def]
             builder.reset_headings()
             builder.place = sheet.title
             builder.heading(sheet.title, 1)
+            # Caption lines above the table (one filled cell while the table has several) are prose.
+            widest = max(sum(1 for v in row if v) for row in rows)
+            while len(rows) > 1 and widest > 1 and sum(1 for v in rows[0] if v) == 1:
+                builder.paragraph(next(v for v in rows[0] if v), place=places[0])
+                rows, places = rows[1:], places[1:]
             builder.table(_trim_columns(rows), places=places)
     finally:
         workbook.close()
