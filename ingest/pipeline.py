@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -16,6 +17,7 @@ from typing import Callable, Sequence
 from ingest.chunking import slugify
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
 from ingest.prepare import prepare_document
+from ingest.web import fetch_web_page, is_web_address
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
 from knowledge.encoding import encode_document
@@ -88,10 +90,28 @@ def expand_paths(paths: Sequence[Path], report: IngestReport) -> list[Path]:
     return files
 
 
-def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path], topics: Sequence[str] = (),
+def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequence[str] = (),
                  on_progress: ProgressCallback | None = None, force: bool = False) -> IngestReport:
+    """Files, folders and web addresses (`https://…`, given as str) into the library."""
     report = IngestReport()
-    files = expand_paths([Path(p) for p in paths], report)
+    urls = [str(p) for p in paths if isinstance(p, str) and is_web_address(p)]
+    files = expand_paths([Path(p) for p in paths if not (isinstance(p, str) and is_web_address(p))], report)
+    with tempfile.TemporaryDirectory(prefix="sme-advisor-web-") as download_dir:
+        origins: dict[Path, str] = {}
+        for url in urls:
+            try:
+                page = fetch_web_page(url, Path(download_dir) / str(len(origins)))
+            except LoadError as error:
+                report.failed.append(FailedFile(url, str(error)))
+                continue
+            origins[page] = url
+            files.append(page)
+        _ingest_files(kb, files, origins, list(topics), report, on_progress, force)
+    return report
+
+
+def _ingest_files(kb: KnowledgeBase, files: list[Path], origins: dict[Path, str], topics: list[str],
+                  report: IngestReport, on_progress: ProgressCallback | None, force: bool) -> None:
     claimed: dict[str, Path] = {}
     for index, path in enumerate(files):
         notify = _notifier(on_progress, index, len(files), path)
@@ -101,16 +121,16 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path], topics: Sequence[str]
             notify("failed")
             continue
         claimed[doc_id] = path
+        origin = origins.get(path)
         try:
-            _ingest_one(kb, path, doc_id, list(topics), report, notify, force)
+            _ingest_one(kb, path, doc_id, list(topics), report, notify, force, origin)
         except LoadError as error:
-            report.failed.append(FailedFile(str(path), str(error)))
+            report.failed.append(FailedFile(origin or str(path), str(error)))
             notify("failed")
         except Exception as error:  # one broken file must not stop the others
-            log.exception("ingesting %s failed", path)
-            report.failed.append(FailedFile(str(path), f"unexpected error: {type(error).__name__}: {error}"))
+            log.exception("ingesting %s failed", origin or path)
+            report.failed.append(FailedFile(origin or str(path), f"unexpected error: {type(error).__name__}: {error}"))
             notify("failed")
-    return report
 
 
 def _notifier(callback: ProgressCallback | None, index: int, count: int, path: Path) -> Callable[..., None]:
@@ -122,7 +142,7 @@ def _notifier(callback: ProgressCallback | None, index: int, count: int, path: P
 
 
 def _ingest_one(kb: KnowledgeBase, path: Path, doc_id: str, topics: list[str], report: IngestReport,
-                notify: Callable[..., None], force: bool) -> None:
+                notify: Callable[..., None], force: bool, origin: str | None = None) -> None:
     notify("reading")
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -142,7 +162,9 @@ def _ingest_one(kb: KnowledgeBase, path: Path, doc_id: str, topics: list[str], r
     vectors, sentences = encode_document(kb.embedders, chunks, lambda done, total: notify("embedding", done, total))
     notify("writing", len(chunks), len(chunks))
     kept = _keep_copy(kb, path, doc_id)
-    source = SourceInfo(doc_id, title, str(path.resolve()), len(chunks), sha256, tuple(merged_topics), now_iso())
+    # A fetched page is known by its web address, a file by its absolute path.
+    source = SourceInfo(doc_id, title, origin or str(path.resolve()), len(chunks), sha256, tuple(merged_topics),
+                        now_iso())
     removed = kb.write_document(source, chunks, vectors, sentences)
     (report.updated if existing is not None else report.added).append(doc_id)
     report.chunks_added += len(chunks)
