@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import gettext
 import logging
 import re
 import shutil
@@ -22,8 +23,10 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.delivery import edit_text, reply_html, reply_plain, with_retries
+from bot.languages import texts
 from bot.services import Services, services
 from ingest.loaders import SUPPORTED_SUFFIXES
+from sme_advisor.i18n import N_
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestProgress, IngestReport
@@ -31,26 +34,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.5  # Telegram limits edits; one every second or two still reads as live
 SHOW_AS_MESSAGES = 2  # a longer document goes as a .txt file rather than a stream of messages
-STAGES = {"reading": "reading", "embedding": "indexing passages", "writing": "saving",
-          "done": "done", "failed": "failed", "unchanged": "unchanged"}
+STAGES = {"reading": N_("reading"), "embedding": N_("indexing passages"), "writing": N_("saving"),
+          "done": N_("done"), "failed": N_("failed"), "unchanged": N_("unchanged")}
 
 
 # --- adding documents --------------------------------------------------------------------------
 async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, found = update.effective_message, services(context)
+    tr = await texts(update, context)  # the admin's language, not the caption's ("#succession")
     document = message.document
     name = upload_name(document.file_name)  # the stem becomes the doc_id
     if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
         kinds = ", ".join(sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES} - {"markdown"}))
-        await reply_plain(message, f"I can't read “{name}”: I take {kinds} files. Nothing was added.")
+        await reply_plain(message, tr.gettext("I can't read “%(name)s”: I take %(kinds)s files. Nothing was added.")
+                          % {"name": name, "kinds": kinds})
         return
-    limit = found.settings.max_upload_mb * 1024 * 1024
+    max_mb = found.settings.max_upload_mb
+    limit = max_mb * 1024 * 1024
     if document.file_size and document.file_size > limit:
-        await reply_plain(message, f"“{name}” is {document.file_size / 1048576:.1f} MB; the limit is "
-                                   f"{found.settings.max_upload_mb} MB. Nothing was added.")
+        await reply_plain(message, tr.gettext("“%(name)s” is %(size).1f MB; the limit is %(limit)d MB. Nothing was "
+                                              "added.") % {"name": name, "size": document.file_size / 1048576,
+                                                           "limit": max_mb})
         return
     topics = re.findall(r"#([\w-]+)", message.caption or "")  # "#succession" in the caption tags it
-    status = await reply_plain(message, f"Received “{name}”. Downloading…")
+    status = await reply_plain(message, tr.gettext("Received “%(name)s”. Downloading…") % {"name": name})
     uploads = found.settings.data_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=uploads) as folder:
@@ -58,11 +65,12 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         telegram_file = await with_retries(lambda: context.bot.get_file(document.file_id))
         await with_retries(lambda: telegram_file.download_to_drive(path))
         if path.stat().st_size > limit:  # file_size is optional in the update: check what arrived
-            await edit_text(status, f"“{name}” is over the {found.settings.max_upload_mb} MB limit. "
-                                    "Nothing was added.")
+            await edit_text(status, tr.gettext("“%(name)s” is over the %(limit)d MB limit. Nothing was added.")
+                            % {"name": name, "limit": max_mb})
             return
         if found.ingest_lock.locked():
-            await edit_text(status, f"Received “{name}”. Another document is being added; this one is next.")
+            await edit_text(status, tr.gettext("Received “%(name)s”. Another document is being added; this one is "
+                                               "next.") % {"name": name})
         async with found.ingest_lock:  # one ingest at a time: they are heavy, and reports stay readable
             # The same name is the same document: an admin re-sending "prices.pdf" from a phone means
             # an update. Uploads therefore enter the library from one stable path per file name.
@@ -70,10 +78,10 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             stable.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, stable)
             try:
-                report = await _ingest_with_progress(found, status, stable, topics)
+                report = await _ingest_with_progress(found, status, stable, topics, tr)
             finally:
                 stable.unlink(missing_ok=True)  # the library keeps its own copy
-    await edit_text(status, report_text(name, report))
+    await edit_text(status, report_text(name, report, tr))
 
 
 def upload_name(file_name: str | None) -> str:
@@ -83,7 +91,8 @@ def upload_name(file_name: str | None) -> str:
     return f"upload{name}" if name.startswith(".") else name
 
 
-async def _ingest_with_progress(found: Services, status: Message, path: Path, topics: list[str]) -> IngestReport:
+async def _ingest_with_progress(found: Services, status: Message, path: Path, topics: list[str],
+                                tr: gettext.NullTranslations) -> IngestReport:
     """Ingests in a worker thread; its progress events become (throttled) edits of `status`."""
     from ingest.pipeline import ingest_paths
 
@@ -103,7 +112,7 @@ async def _ingest_with_progress(found: Services, status: Message, path: Path, to
             await changed.wait()
             await asyncio.sleep(max(0.0, last_edit + PROGRESS_EVERY_S - time.monotonic()))
             changed.clear()
-            text = progress_text(path.name, latest[0])
+            text = progress_text(path.name, latest[0], tr)
             if text != shown:
                 await edit_text(status, text)
                 shown, last_edit = text, time.monotonic()
@@ -115,85 +124,110 @@ async def _ingest_with_progress(found: Services, status: Message, path: Path, to
         reporter.cancel()
 
 
-def progress_text(name: str, event: IngestProgress) -> str:
-    text = f"Adding “{name}”: {STAGES.get(event.stage, event.stage)}"
+def progress_text(name: str, event: IngestProgress, tr: gettext.NullTranslations) -> str:
+    stage = tr.gettext(STAGES[event.stage]) if event.stage in STAGES else event.stage
     if event.chunks_total:
-        text += f" – {event.chunks_done}/{event.chunks_total} passages"
-    return text + "…"
+        return tr.gettext("Adding “%(name)s”: %(stage)s – %(done)d/%(total)d passages…") % {
+            "name": name, "stage": stage, "done": event.chunks_done, "total": event.chunks_total}
+    return tr.gettext("Adding “%(name)s”: %(stage)s…") % {"name": name, "stage": stage}
 
 
-def report_text(name: str, report: IngestReport) -> str:
-    """What happened to the upload, in the words an admin needs: added, updated, unchanged or why not."""
+def report_text(name: str, report: IngestReport, tr: gettext.NullTranslations) -> str:
+    """What happened to the upload, in the words an admin needs: added, updated, unchanged or why not.
+    (A failure's reason comes from the ingest layer, in English.)"""
     lines = []
     for doc_id in report.added:
-        lines.append(f"✅ Added “{name}” as {doc_id} ({report.chunks_added} passages). "
-                     "Owners can ask about it now.")
+        lines.append(tr.ngettext("✅ Added “%(name)s” as %(doc_id)s (%(count)d passage). Owners can ask about it now.",
+                                 "✅ Added “%(name)s” as %(doc_id)s (%(count)d passages). Owners can ask about it now.",
+                                 report.chunks_added) % {"name": name, "doc_id": doc_id, "count": report.chunks_added})
     for doc_id in report.updated:
-        lines.append(f"✅ Updated {doc_id} from “{name}”: {report.chunks_added} new passages, "
-                     f"{report.chunks_removed} old ones removed.")
+        lines.append(tr.gettext("✅ Updated %(doc_id)s from “%(name)s”: %(added)d new passages, %(removed)d old ones "
+                                "removed.") % {"doc_id": doc_id, "name": name, "added": report.chunks_added,
+                                               "removed": report.chunks_removed})
     for doc_id in report.unchanged:
-        lines.append(f"“{name}” is already in the library as {doc_id}, unchanged – nothing to do.")
+        lines.append(tr.gettext("“%(name)s” is already in the library as %(doc_id)s, unchanged – nothing to do.")
+                     % {"name": name, "doc_id": doc_id})
     for duplicate in report.duplicates:
-        lines.append(f"“{name}” has the same content as {duplicate.doc_id}, which is already in the library – "
-                     "nothing was added.")
+        lines.append(tr.gettext("“%(name)s” has the same content as %(doc_id)s, which is already in the library – "
+                                "nothing was added.") % {"name": name, "doc_id": duplicate.doc_id})
     for note in report.notes:
-        lines.append(f"ℹ️ {note.message.split(' (use --replace')[0]}. To update a document, send it again "
-                     "under the same file name.")
+        lines.append("ℹ️ " + tr.gettext("%(note)s. To update a document, send it again under the same file name.")
+                     % {"note": note.message.split(" (use --replace")[0]})
     for document in report.documents:
         if document.removed_chars:
             kinds = ", ".join(f"{kind} {chars:,}" for kind, chars in document.removed.items())
-            lines.append(f"Cleaned as a web page: removed {document.removed_chars:,} characters ({kinds}).")
+            lines.append(tr.gettext("Cleaned as a web page: removed %(count)s characters (%(kinds)s).")
+                         % {"count": f"{document.removed_chars:,}", "kinds": kinds})
     for warning in report.warnings:
-        lines.append(f"⚠️ {warning.message.replace('`sme-advisor sources show', '`/show').replace('`', '')}")
+        # The ingest layer's warning (English) names the CLI command; in Telegram it is /show.
+        lines.append("⚠️ " + warning.message.replace("`sme-advisor sources show", "/show").replace("`", ""))
     for failure in report.failed:
-        lines.append(f"❌ “{name}” was not added: {failure.error}")
-    return "\n".join(lines) or f"“{name}”: nothing was added."
+        lines.append(tr.gettext("❌ “%(name)s” was not added: %(error)s") % {"name": name, "error": failure.error})
+    return "\n".join(lines) or tr.gettext("“%(name)s”: nothing was added.") % {"name": name}
 
 
 # --- the library -------------------------------------------------------------------------------
 async def list_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    tr = await texts(update, context)
     sources = await asyncio.to_thread(services(context).kb.sources)
     if not sources:
-        await reply_plain(update.effective_message, "The library is empty. Send me a document to add one.")
+        await reply_plain(update.effective_message, tr.gettext("The library is empty. Send me a document to add one."))
         return
-    lines = [f"{s.doc_id} – {s.title} ({s.chunks} passages{'; ' + ', '.join(s.topics) if s.topics else ''})"
-             for s in sources]
+    lines = [source_line(s.doc_id, s.title, s.chunks, s.topics, tr) for s in sources]
+    title = tr.ngettext("%(count)d document in the library", "%(count)d documents in the library",
+                        len(sources)) % {"count": len(sources)}
     await reply_html(update.effective_message, render.titled_list(
-        f"{len(sources)} documents in the library", lines, footer="Remove one with /remove DOC_ID."))
+        title, lines, footer=tr.gettext("Remove one with /remove DOC_ID.")))
+
+
+def source_line(doc_id: str, title: str, chunks: int, topics: tuple[str, ...], tr: gettext.NullTranslations) -> str:
+    passages = tr.ngettext("%(count)d passage", "%(count)d passages", chunks) % {"count": chunks}
+    details = tr.pgettext("a passage count, then topics", "%(passages)s; %(topics)s") % {
+        "passages": passages, "topics": tr.pgettext("list of topics", ", ").join(topics)} if topics else passages
+    return tr.gettext("%(doc_id)s – %(title)s (%(details)s)") % {"doc_id": doc_id, "title": title, "details": details}
 
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, found = update.effective_message, services(context)
+    tr = await texts(update, context)
     if not context.args:
-        await reply_plain(message, "Usage: /remove DOC_ID (see /sources for the ids).")
+        await reply_plain(message, tr.gettext("Usage: /remove DOC_ID (see /sources for the ids)."))
         return
     doc_id = context.args[0]
     source = await asyncio.to_thread(found.kb.source, doc_id)
     if source is None:
-        await reply_plain(message, f"There is no document “{doc_id}” in the library. See /sources.")
+        await reply_plain(message, tr.gettext("There is no document “%(doc_id)s” in the library. See /sources.")
+                          % {"doc_id": doc_id})
         return
     request = await asyncio.to_thread(found.store.request_removal, doc_id, update.effective_user.id)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes, remove it", callback_data=f"rm:{request}"),
-                                      InlineKeyboardButton("Cancel", callback_data=f"rm-no:{request}")]])
-    await reply_html(message, [f"Remove <b>{render.escape(source.title)}</b> ({render.escape(doc_id)}, "
-                               f"{source.chunks} passages) from the library?"], keyboard)
+    keyboard = InlineKeyboardMarkup([[
+        InlineKeyboardButton(tr.gettext("Yes, remove it"), callback_data=f"rm:{request}"),
+        InlineKeyboardButton(tr.gettext("Cancel"), callback_data=f"rm-no:{request}")]])
+    # The catalog's text is escaped as a whole; only then does the title get its bold tags.
+    question = tr.ngettext("Remove %(title)s (%(doc_id)s, %(count)d passage) from the library?",
+                           "Remove %(title)s (%(doc_id)s, %(count)d passages) from the library?", source.chunks)
+    await reply_html(message, [render.escape(question) % {
+        "title": f"<b>{render.escape(source.title)}</b>", "doc_id": render.escape(doc_id), "count": source.chunks}],
+        keyboard)
 
 
 async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, found = update.callback_query, services(context)
+    tr = await texts(update, context)
     if not found.is_admin(update.effective_user.id):
-        await with_retries(lambda: query.answer("Only admins can remove documents."))
+        await with_retries(lambda: query.answer(tr.gettext("Only admins can remove documents.")))
         return
     await with_retries(lambda: query.answer())
     action, request = query.data.split(":")
     doc_id = await asyncio.to_thread(found.store.take_removal, int(request))
     if doc_id is None:
-        text = "This request was already handled."
+        text = tr.gettext("This request was already handled.")
     elif action == "rm-no":
-        text = f"Cancelled – {doc_id} stays in the library."
+        text = tr.gettext("Cancelled – %(doc_id)s stays in the library.") % {"doc_id": doc_id}
     else:
         removed = await asyncio.to_thread(found.kb.remove_source, doc_id)
-        text = f"Removed {doc_id} and all its passages." if removed else f"{doc_id} was already gone."
+        text = (tr.gettext("Removed %(doc_id)s and all its passages.") if removed
+                else tr.gettext("%(doc_id)s was already gone.")) % {"doc_id": doc_id}
     if isinstance(query.message, Message):
         await edit_text(query.message, text)  # also drops the buttons
     else:
@@ -205,13 +239,15 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     from ingest.showing import document_text
 
     message, found = update.effective_message, services(context)
+    tr = await texts(update, context)
     if not context.args:
-        await reply_plain(message, "Usage: /show DOC_ID (see /sources for the ids).")
+        await reply_plain(message, tr.gettext("Usage: /show DOC_ID (see /sources for the ids)."))
         return
     doc_id = context.args[0]
     text = await asyncio.to_thread(document_text, found.kb, doc_id)
     if text is None:
-        await reply_plain(message, f"There is no document “{doc_id}” in the library. See /sources.")
+        await reply_plain(message, tr.gettext("There is no document “%(doc_id)s” in the library. See /sources.")
+                          % {"doc_id": doc_id})
         return
     parts = render.split_html(render.escape(text))
     if len(parts) <= SHOW_AS_MESSAGES:
@@ -220,26 +256,32 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     safe_id = re.sub(r"[^\w.-]", "_", doc_id)
     await with_retries(lambda: message.reply_document(
         document=io.BytesIO(text.encode("utf-8")), filename=f"{safe_id}.txt",
-        caption=f"{doc_id}: the cleaned text as the library holds it ({len(text):,} characters)."))
+        caption=tr.gettext("%(doc_id)s: the cleaned text as the library holds it (%(count)s characters).")
+        % {"doc_id": doc_id, "count": f"{len(text):,}"}))
 
 
 # --- usage -------------------------------------------------------------------------------------
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
+    tr = await texts(update, context)
     usage = await asyncio.to_thread(found.store.stats)
     documents = len(await asyncio.to_thread(found.kb.sources))
-    await reply_plain(update.effective_message,
-                      f"Questions: {usage.questions}\n"
-                      f"Answered from the library: {usage.answered} ({usage.answered_share:.0%})\n"
-                      f"Not covered: {usage.refused} (see /unanswered)\n"
-                      f"Feedback: 👍 {usage.thumbs_up} · 👎 {usage.thumbs_down}\n"
-                      f"Documents: {documents}")
+    await reply_plain(update.effective_message, tr.gettext(
+        "Questions: %(questions)d\n"
+        "Answered from the library: %(answered)d (%(share)s)\n"
+        "Not covered: %(refused)d (see /unanswered)\n"
+        "Feedback: 👍 %(up)d · 👎 %(down)d\n"
+        "Documents: %(documents)d") % {
+            "questions": usage.questions, "answered": usage.answered, "share": f"{usage.answered_share:.0%}",
+            "refused": usage.refused, "up": usage.thumbs_up, "down": usage.thumbs_down, "documents": documents})
 
 
 async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    tr = await texts(update, context)
     rows = await asyncio.to_thread(services(context).store.unanswered)
     if not rows:
-        await reply_plain(update.effective_message, "No unanswered questions so far.")
+        await reply_plain(update.effective_message, tr.gettext("No unanswered questions so far."))
         return
     lines = [f"{datetime.fromtimestamp(at).strftime('%Y-%m-%d %H:%M')} – {question}" for question, at in rows]
-    await reply_html(update.effective_message, render.titled_list("Recent questions my library didn't cover", lines))
+    await reply_html(update.effective_message, render.titled_list(
+        tr.gettext("Recent questions my library didn't cover"), lines))

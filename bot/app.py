@@ -13,10 +13,13 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
 
 from bot import admin, handlers
 from bot.delivery import reply_plain, with_retries
+from bot.languages import texts_or_english
 from bot.logs import quiet_http_logs
 from bot.ratelimit import RateLimiter
 from bot.services import Services
 from bot.storage import BotStore
+from knowledge.language import LANGUAGES
+from sme_advisor.i18n import N_, SOURCE_LANGUAGE, translator
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
@@ -27,14 +30,22 @@ log = logging.getLogger(__name__)
 # Many owners at once: one slow answer or a long ingest must not hold up the others. Order within
 # a chat is kept by the per-chat lock in `handlers.question`.
 CONCURRENT_UPDATES = 64
-OWNER_COMMANDS = [BotCommand("start", "What I am and what my library covers"), BotCommand("help", "How to ask"),
-                  BotCommand("topics", "The topics and documents I know"),
-                  BotCommand("reset", "Forget our conversation")]
-ADMIN_COMMANDS = {"sources": (admin.list_sources, "List the documents (admin)"),
-                  "remove": (admin.remove, "Remove a document: /remove DOC_ID (admin)"),
-                  "show": (admin.show_document, "A document's cleaned text: /show DOC_ID (admin)"),
-                  "stats": (admin.stats, "Questions, answered share, feedback (admin)"),
-                  "unanswered": (admin.unanswered, "Recent questions I couldn't answer (admin)")}
+OWNER_COMMANDS = {"start": N_("What I am and what my library covers"), "help": N_("How to ask"),
+                  "topics": N_("The topics and documents I know"), "reset": N_("Forget our conversation")}
+ADMIN_COMMANDS = {"sources": (admin.list_sources, N_("List the documents (admin)")),
+                  "remove": (admin.remove, N_("Remove a document: /remove DOC_ID (admin)")),
+                  "show": (admin.show_document, N_("A document's cleaned text: /show DOC_ID (admin)")),
+                  "stats": (admin.stats, N_("Questions, answered share, feedback (admin)")),
+                  "unanswered": (admin.unanswered, N_("Recent questions I couldn't answer (admin)"))}
+
+
+def command_menu(language: str, with_admin: bool = False) -> list[BotCommand]:
+    """The command menu in `language`: the owners' commands, and the admins' too."""
+    tr = translator(language)
+    described = dict(OWNER_COMMANDS)
+    if with_admin:
+        described.update({name: text for name, (_, text) in ADMIN_COMMANDS.items()})
+    return [BotCommand(name, tr.gettext(text)) for name, text in described.items()]
 
 
 def build_application(settings: Settings, kb: KnowledgeBase, store: BotStore | None = None) -> Application:
@@ -57,6 +68,8 @@ def build_application(settings: Settings, kb: KnowledgeBase, store: BotStore | N
         settings=settings, kb=kb, store=store or BotStore(settings.bot_db_path),
         limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_s))
     add_handlers(application, settings.admin_user_ids)
+    for language in LANGUAGES:  # read the catalogs now, not on the event loop at the first Chinese owner
+        translator(language)
     return application
 
 
@@ -94,14 +107,26 @@ async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await handlers.help_command(update, context)
 
 
+# English is the menu of every user whose language has no menu of its own (no language_code).
+MENU_LANGUAGES = (SOURCE_LANGUAGE, *(language for language in LANGUAGES if language != SOURCE_LANGUAGE))
+
+
+def _menu_language_code(language: str) -> str | None:
+    return None if language == SOURCE_LANGUAGE else language
+
+
 async def _post_init(application: Application) -> None:
-    """Runs once before polling starts: the command menu owners and admins see."""
-    await with_retries(lambda: application.bot.set_my_commands(OWNER_COMMANDS))
-    admin_menu = OWNER_COMMANDS + [BotCommand(name, text) for name, (_, text) in ADMIN_COMMANDS.items()]
+    """Runs once before polling starts: the command menus owners and admins see, per language
+    (Telegram shows the one matching the user's app language, else the one without a code)."""
+    for language in MENU_LANGUAGES:
+        await with_retries(lambda language=language: application.bot.set_my_commands(
+            command_menu(language), language_code=_menu_language_code(language)))
     for admin_id in application.bot_data["services"].settings.admin_user_ids:
         try:
-            await with_retries(lambda admin_id=admin_id: application.bot.set_my_commands(
-                admin_menu, scope=BotCommandScopeChat(admin_id)))
+            for language in MENU_LANGUAGES:
+                await with_retries(lambda admin_id=admin_id, language=language: application.bot.set_my_commands(
+                    command_menu(language, with_admin=True), scope=BotCommandScopeChat(admin_id),
+                    language_code=_menu_language_code(language)))
         except TelegramError as error:  # "chat not found" until the admin has messaged the bot once
             log.info("admin command menu not set for one admin: %s", error)
 
@@ -115,8 +140,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
-    sorry = "Sorry, something went wrong on my side. Please try again in a moment."
     try:
+        sorry = (await texts_or_english(update, context)).gettext(
+            "Sorry, something went wrong on my side. Please try again in a moment.")
         if update.callback_query is not None:
             await with_retries(lambda: update.callback_query.answer(sorry), attempts=2)
         elif isinstance(update.effective_message, Message):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gettext
 import logging
 import re
 from typing import AsyncIterator
@@ -19,44 +20,63 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render
 from bot.delivery import reply_html, reply_plain, with_retries
+from bot.languages import chat_language, text_language, texts
 from bot.ratelimit import Verdict
 from bot.services import services
+from sme_advisor.i18n import N_, translator
 
 log = logging.getLogger(__name__)
 
-EXAMPLE_QUESTION = "What mistakes do small firms make when they digitalise?"
-HELP_TEXT = (
-    "Ask me a question in plain words, for example:\n"
-    f"“{EXAMPLE_QUESTION}”\n\n"
-    "I answer only from my library and number my sources; tap “Show quoted passages” to read the exact "
-    "text, and 👍 / 👎 to tell me whether the answer helped. Follow-up questions use our conversation.\n\n"
-    "/topics – what my library covers\n/reset – forget our conversation\n/help – this message"
-)
-SHOW_QUOTES = "Show quoted passages"
+EXAMPLE_QUESTION = N_("What mistakes do small firms make when they digitalise?")
+SHOW_QUOTES = N_("Show quoted passages")
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s per action
+
+
+def ask_example(tr: gettext.NullTranslations) -> str:
+    return tr.gettext("Ask me a question in plain words, for example:\n“%(example)s”") % {
+        "example": tr.gettext(EXAMPLE_QUESTION)}
+
+
+def help_text(tr: gettext.NullTranslations) -> str:
+    return "\n\n".join([
+        ask_example(tr),
+        tr.gettext("I answer only from my library and number my sources; tap “%(show_quotes)s” to read the "
+                   "exact text, and 👍 / 👎 to tell me whether the answer helped. Follow-up questions use our "
+                   "conversation.") % {"show_quotes": tr.gettext(SHOW_QUOTES)},
+        tr.gettext("/topics – what my library covers\n/reset – forget our conversation\n/help – this message"),
+    ])
 
 
 # --- commands ----------------------------------------------------------------------------------
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    overview = await asyncio.to_thread(services(context).kb.library_overview)
-    text = ("<b>Hello! I'm SME Advisor.</b>\n\n"
-            "I help owners of small and medium-sized businesses with innovation, succession and digital "
-            "transformation. I answer only from my library, and I cite the passages I use.\n\n"
-            f"{render.escape(overview)}\n\n"
-            f"Try asking: <i>{render.escape(EXAMPLE_QUESTION)}</i>\n\nType /help for more.")
+    language = await chat_language(update, context)
+    tr = translator(language)
+    overview = await asyncio.to_thread(services(context).kb.library_overview, language)
+    text = "\n\n".join([
+        "<b>" + render.escape(tr.gettext("Hello! I'm SME Advisor.")) + "</b>",
+        render.escape(tr.gettext("I help owners of small and medium-sized businesses with innovation, succession "
+                                 "and digital transformation. I answer only from my library, and I cite the "
+                                 "passages I use.")),
+        render.escape(overview),
+        # The catalog's text is escaped as a whole; only then does the example get its italics.
+        render.escape(tr.gettext("Try asking: %(example)s")) % {
+            "example": f"<i>{render.escape(tr.gettext(EXAMPLE_QUESTION))}</i>"},
+        render.escape(tr.gettext("Type /help for more.")),
+    ])
     await reply_html(update.effective_message, [text])
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply_plain(update.effective_message, HELP_TEXT)
+    await reply_plain(update.effective_message, help_text(await texts(update, context)))
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    language = await chat_language(update, context)
     grouped = await asyncio.to_thread(services(context).kb.topics)
     if not grouped:
-        await reply_plain(update.effective_message, "My library is empty for now.")
+        await reply_plain(update.effective_message, translator(language).gettext("My library is empty for now."))
         return
-    await reply_html(update.effective_message, render.topics_messages(grouped))
+    await reply_html(update.effective_message, render.topics_messages(grouped, language))
 
 
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,7 +84,9 @@ async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id
     async with found.chat_lock(chat_id):  # not in the middle of a question of this chat
         await asyncio.to_thread(found.store.reset, chat_id)
-    await reply_plain(update.effective_message, "Done – I've forgotten our conversation. Ask me anything new.")
+    tr = await texts(update, context)
+    await reply_plain(update.effective_message, tr.gettext("Done – I've forgotten our conversation. "
+                                                           "Ask me anything new."))
 
 
 # --- flood control (handler group -1: runs before every other handler) -------------------------
@@ -82,8 +104,12 @@ async def rate_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if verdict is Verdict.NOTIFY:
         wait = max(1, round(found.limiter.retry_in(user.id)))
         log.info("rate limit reached by a user; skipping their messages for %d s", wait)
-        await reply_plain(message, f"You're sending messages faster than I can answer. Please wait about {wait} "
-                                   "seconds, then ask again – I'll skip messages until then.")
+        tr = await texts(update, context, for_message=True)
+        await reply_plain(message, tr.ngettext(
+            "You're sending messages faster than I can answer. Please wait about %(seconds)d second, then ask "
+            "again – I'll skip messages until then.",
+            "You're sending messages faster than I can answer. Please wait about %(seconds)d seconds, then ask "
+            "again – I'll skip messages until then.", wait) % {"seconds": wait})
     raise ApplicationHandlerStop
 
 
@@ -120,31 +146,39 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = addressed_text(message, context.bot.username, context.bot.id)
     if text is None:
         return
+    spoken = text_language(text)  # None: no letters to tell by ("???")
+    language = spoken or await chat_language(update, context)
+    tr = translator(language)
     if not text:
-        await reply_plain(message, "Please type your question as a message. " + HELP_TEXT.split("\n\n")[0])
+        await reply_plain(message, tr.gettext("Please type your question as a message.") + " " + ask_example(tr))
         return
     limit = found.settings.max_question_chars
     if len(text) > limit:
-        await reply_plain(message, f"That message is {len(text)} characters long; please ask in under {limit} "
-                                   "characters, one question at a time.")
+        await reply_plain(message, tr.gettext(
+            "That message is %(length)d characters long; please ask in under %(limit)d characters, one question "
+            "at a time.") % {"length": len(text), "limit": limit})
         return
     chat_id = message.chat_id
     user_id = update.effective_user.id if update.effective_user else None
     async with found.chat_lock(chat_id):  # in order within a chat; other chats run alongside
         async with typing(context, chat_id):
-            answer_id, answer = await found.answer(chat_id, user_id, text)
+            answer_id, answer = await found.answer(chat_id, user_id, text, language,
+                                                   remember_language=spoken is not None)
         if answer.refused:  # stored with refused=1: /unanswered shows it to admins
-            log.info("question not covered by the library (answer %d)", answer_id)
-        await reply_html(message, render.answer_messages(answer), answer_keyboard(answer_id, answer.refused))
+            log.info("question not covered by the library (answer %d, %s)", answer_id, answer.refusal)
+        await reply_html(message, render.answer_messages(answer),
+                         answer_keyboard(answer_id, answer.refused, translator(answer.language)))
 
 
-def answer_keyboard(answer_id: int, refused: bool, with_quotes: bool = True) -> InlineKeyboardMarkup:
+def answer_keyboard(answer_id: int, refused: bool, tr: gettext.NullTranslations,
+                    with_quotes: bool = True) -> InlineKeyboardMarkup:
     """👍 / 👎 (and the quotes button): callback data holds only the stored answer's id (≤ 64 bytes)."""
     votes = [InlineKeyboardButton("👍", callback_data=f"f:{answer_id}:1"),
              InlineKeyboardButton("👎", callback_data=f"f:{answer_id}:-1")]
     if refused or not with_quotes:
         return InlineKeyboardMarkup([votes])
-    return InlineKeyboardMarkup([[InlineKeyboardButton(SHOW_QUOTES, callback_data=f"q:{answer_id}")], votes])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(tr.gettext(SHOW_QUOTES), callback_data=f"q:{answer_id}")],
+                                 votes])
 
 
 @contextlib.asynccontextmanager
@@ -175,7 +209,8 @@ async def show_quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     answer_id = int(query.data.split(":")[1])
     stored = await asyncio.to_thread(services(context).store.answer, answer_id)
     if stored is None:
-        await with_retries(lambda: query.answer("That answer is no longer available."))
+        tr = await texts(update, context)
+        await with_retries(lambda: query.answer(tr.gettext("That answer is no longer available.")))
         return
     await with_retries(lambda: query.answer())
     parts = render.quote_messages(stored.answer)
@@ -184,7 +219,8 @@ async def show_quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         # The quotes are shown now: keep only the votes under the answer.
         with contextlib.suppress(Exception):
             await with_retries(lambda: query.message.edit_reply_markup(
-                answer_keyboard(answer_id, stored.answer.refused, with_quotes=False)))
+                answer_keyboard(answer_id, stored.answer.refused, translator(stored.answer.language),
+                                with_quotes=False)))
     else:  # a message too old for the bot to touch: send the quotes to the chat instead
         for part in parts:
             await with_retries(lambda part=part: context.bot.send_message(
@@ -196,7 +232,8 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, answer_id, vote = query.data.split(":")
     saved = await asyncio.to_thread(services(context).store.record_feedback, int(answer_id),
                                     update.effective_user.id, int(vote))
-    note = "Thanks for your feedback!" if saved else "That answer is no longer available."
+    tr = await texts(update, context)
+    note = tr.gettext("Thanks for your feedback!") if saved else tr.gettext("That answer is no longer available.")
     await with_retries(lambda: query.answer(note))
 
 
@@ -205,22 +242,25 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if not is_addressed(message, context.bot.username, context.bot.id):
         return  # in groups, stay quiet about other people's stickers and photos
-    await reply_plain(message, "I can only read text questions – no stickers, photos, voice or video, sorry. "
-                               "Type your question and I'll answer from my library.")
+    tr = await texts(update, context, for_message=True)  # a photo's caption may tell the language
+    await reply_plain(message, tr.gettext("I can only read text questions – no stickers, photos, voice or video, "
+                                          "sorry. Type your question and I'll answer from my library."))
 
 
 async def document_from_owner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if not is_addressed(message, context.bot.username, context.bot.id):
         return
+    tr = await texts(update, context, for_message=True)
     if services(context).is_admin(update.effective_user.id):  # admin uploads are taken in private chats only
-        await reply_plain(message, "To add a document to the library, send it to me in a private chat.")
+        await reply_plain(message, tr.gettext("To add a document to the library, send it to me in a private chat."))
         return
-    await reply_plain(message, "Thanks! Only admins can add documents to my library, so I haven't added this one. "
-                               "You can ask me about what's already there – try /topics.")
+    await reply_plain(message, tr.gettext("Thanks! Only admins can add documents to my library, so I haven't added "
+                                          "this one. You can ask me about what's already there – try /topics."))
 
 
 async def admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply_plain(update.effective_message, "Sorry, that command is for the library's admins only. "
-                                                "Nothing was changed. Try /help to see what you can do.")
+    tr = await texts(update, context)
+    await reply_plain(update.effective_message, tr.gettext("Sorry, that command is for the library's admins only. "
+                                                           "Nothing was changed. Try /help to see what you can do."))
 

@@ -14,6 +14,7 @@ import re
 from typing import Iterable, Mapping, Sequence
 
 from knowledge.types import Answer, Citation
+from sme_advisor.i18n import translator
 
 MESSAGE_LIMIT = 4096  # Telegram counts UTF-16 code units; `split_html` measures the same way
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -106,15 +107,19 @@ def _visible(part: str) -> bool:
 
 # --- what the bot sends ------------------------------------------------------------------------
 def answer_html(answer: Answer) -> str:
-    """The answer with bold markers [n], then the numbered sources (one line per document)."""
+    """The answer with bold markers [n], then the numbered sources (one line per document), the
+    headings in the answer's language."""
     if answer.refused:
         return escape(answer.answer)
+    tr = translator(answer.language)
     paragraphs = [_MARKER.sub(r"<b>[\1]</b>", escape(p.strip())) for p in answer.answer.split("\n\n") if p.strip()]
     text = "\n\n".join(paragraphs)
     if answer.citations:
-        text += "\n\n<b>Sources</b>\n" + "\n".join(source_lines(answer.citations))
+        heading = tr.gettext("Sources")
+        text += f"\n\n<b>{escape(heading)}</b>\n" + "\n".join(source_lines(answer.citations))
     if answer.mode == "extractive" and answer.fallback_reason and not answer.fallback_reason.startswith("condense"):
-        text += "\n\n<i>(The language model was unavailable; these are the library's own sentences.)</i>"
+        note = tr.gettext("(The language model was unavailable; these are the library's own sentences.)")
+        text += f"\n\n<i>{escape(note)}</i>"
     return text
 
 
@@ -140,7 +145,7 @@ def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
 def quotes_html(answer: Answer) -> str:
     """The verbatim passages behind an answer, one quote block per citation."""
     if not answer.citations:
-        return "This answer has no quoted passages."
+        return escape(translator(answer.language).gettext("This answer has no quoted passages."))
     return "\n\n".join(f"<b>[{c.n}] {escape(c.title)}</b>{_where(c.location)}\n"
                          f"<blockquote expandable>{escape(c.quote)}</blockquote>" for c in answer.citations)
 
@@ -155,7 +160,15 @@ def titled_list(title: str, lines: Iterable[str], footer: str = "", limit: int =
     return split_html(text + (f"\n\n{escape(footer)}" if footer else ""), limit)
 
 
-def topics_messages(grouped: Mapping[str, Sequence[str]], limit: int = MESSAGE_LIMIT) -> list[str]:
-    sections = [f"<b>{escape(topic.replace('-', ' ').capitalize())}</b>\n"
+def topics_messages(grouped: Mapping[str, Sequence[str]], language: str = "en",
+                    limit: int = MESSAGE_LIMIT) -> list[str]:
+    """One bold heading per topic (the admins' tags, as they are), its titles below."""
+    tr = translator(language)
+
+    def heading(topic: str) -> str:
+        # "general" holds the untagged documents (KnowledgeBase.topics): the one name that is ours.
+        return tr.gettext("General") if topic == "general" else topic.replace("-", " ").capitalize()
+
+    sections = [f"<b>{escape(heading(topic))}</b>\n"
                 + "\n".join(f"• {escape(title)}" for title in titles) for topic, titles in grouped.items()]
     return split_html("\n\n".join(sections), limit)

@@ -16,6 +16,7 @@ from bot.storage import BotStore
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
+    from knowledge.language import Language
     from knowledge.types import Answer
     from sme_advisor.settings import Settings
 
@@ -46,13 +47,20 @@ class Services:
         workers = REMOTE_LLM_WORKERS if self.settings.llm_provider == "openai" else ANSWER_WORKERS
         self.answer_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")
 
-    async def answer(self, chat_id: int, user_id: int | None, text: str) -> tuple[int, Answer]:
-        """History, answer and bookkeeping for one question, off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.answer_pool, self._answer, chat_id, user_id, text)
+    async def answer(self, chat_id: int, user_id: int | None, text: str, language: Language = "en",
+                     remember_language: bool = False) -> tuple[int, Answer]:
+        """History, answer and bookkeeping for one question, off the event loop. `language` words a
+        refusal of a question without letters; `remember_language` keeps the answer's language as
+        the chat's (for its commands and buttons)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self.answer_pool, self._answer, chat_id, user_id, text, language, remember_language)
 
-    def _answer(self, chat_id: int, user_id: int | None, text: str) -> tuple[int, Answer]:
-        answer = self.kb.ask(text, self.store.history(chat_id))
+    def _answer(self, chat_id: int, user_id: int | None, text: str, language: Language,
+                remember_language: bool) -> tuple[int, Answer]:
+        answer = self.kb.ask(text, self.store.history(chat_id), language=language)
         answer_id = self.store.save_answer(chat_id, user_id, answer)
+        if remember_language:
+            self.store.set_language(chat_id, answer.language)
         if not answer.refused:  # a refusal adds nothing a follow-up could lean on
             self.store.add_exchange(chat_id, text, answer.answer)
         return answer_id, answer

@@ -42,6 +42,13 @@ CREATE TABLE IF NOT EXISTS removals (
     admin_id INTEGER NOT NULL,
     created_at REAL NOT NULL
 );
+-- The language a chat last asked in ("en"/"zh"): commands and buttons answer in it. It outlives
+-- /reset, which forgets what was said, not how the chat speaks.
+CREATE TABLE IF NOT EXISTS chat_languages (
+    chat_id INTEGER PRIMARY KEY,
+    language TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id INTEGER NOT NULL REFERENCES answers (id),
     user_id INTEGER NOT NULL,
@@ -104,6 +111,18 @@ class BotStore:
     def reset(self, chat_id: int) -> int:
         with self._lock:
             return self._db.execute("DELETE FROM turns WHERE chat_id = ?", (chat_id,)).rowcount
+
+    def language(self, chat_id: int) -> str | None:
+        """The language of the chat's last question, if it has asked one."""
+        with self._lock:
+            row = self._db.execute("SELECT language FROM chat_languages WHERE chat_id = ?", (chat_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_language(self, chat_id: int, language: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO chat_languages (chat_id, language, updated_at) VALUES (?, ?, ?) "
+                             "ON CONFLICT (chat_id) DO UPDATE SET language = excluded.language, "
+                             "updated_at = excluded.updated_at", (chat_id, language, time.time()))
 
     # --- answers and feedback ----------------------------------------------------------------
     def save_answer(self, chat_id: int, user_id: int | None, answer: Answer) -> int:
@@ -178,4 +197,5 @@ class BotStore:
 def answer_from_dict(data: dict[str, Any]) -> Answer:
     return Answer(question=data["question"], answer=data["answer"], refused=data["refused"],
                   citations=[Citation(**c) for c in data["citations"]], latency_ms=data.get("latency_ms", 0.0),
-                  mode=data.get("mode", "extractive"), fallback_reason=data.get("fallback_reason"))
+                  mode=data.get("mode", "extractive"), fallback_reason=data.get("fallback_reason"),
+                  language=data.get("language", "en"), refusal=data.get("refusal"))

@@ -34,8 +34,6 @@ MAX_PER_CHUNK = 2
 # 15 % of MiniLM's English threshold (0.40), in relevance units.
 SUPPORT_FLOOR = -0.06
 LEXICAL_WEIGHT = 0.15
-# A sentence in the other language must answer this much better to be said first.
-OTHER_LANGUAGE_PENALTY = 0.1
 RANK_WEIGHT = 0.04
 
 
@@ -144,8 +142,8 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
     groups: dict[str, list[int]] = {}
     for i, candidate in enumerate(candidates):
         groups.setdefault(passage_language(candidate.chunk.text), []).append(i)
-    for language, indices in groups.items():
-        judge = judges.get(language)
+    for passage_lang, indices in groups.items():
+        judge = judges.get(passage_lang)
         if judge is None:
             continue
         chosen = [candidates[i] for i in indices]
@@ -165,31 +163,32 @@ def score_candidates(candidates: Sequence[Candidate], judges: Mapping[str, Judge
             relevance[indices] = np.maximum(relevance[indices], scaled)
             ranking[indices] = np.maximum(ranking[indices], scaled + LEXICAL_WEIGHT * overlap)
     ranking += np.array([RANK_WEIGHT / (1 + c.passage_rank) for c in candidates])
-    if language is not None:  # an owner reads best in the language they asked in
-        ranking -= np.array([OTHER_LANGUAGE_PENALTY if passage_language(c.chunk.text) != language else 0.0
-                             for c in candidates])
+    if language is not None:
+        # An owner reads best in the language they asked in: when that language has a relevant
+        # sentence, the other language's sentences are not quoted (they still count for refusal).
+        other = np.array([passage_language(c.chunk.text) != language for c in candidates], dtype=bool)
+        if len(candidates) and (relevance[~other] >= 0).any():
+            ranking = np.where(other, -np.inf, ranking)
     return Scores(similarity, relevance, ranking)
 
 
 def other_language_first(ranked: Sequence[ScoredChunk], candidates: Sequence[Candidate], scores: Scores,
                          language: str) -> list[ScoredChunk]:
     """The ranking, with passages in another language than the question's moved to the front when
-    their sentences answer better than any in the question's own language. Fused ranks cannot
-    compare languages (a dictionary's words rank lower than the question itself); calibrated
-    sentence relevance can."""
+    no sentence in the question's own language is relevant. Fused ranks cannot compare languages
+    (a dictionary's words rank lower than the question itself), and an owner reads best in the
+    language they asked in, so the other language leads only where the own language has nothing."""
     best: dict[str, float] = {}
     for candidate, score in zip(candidates, scores.ranking):
         best[candidate.chunk.chunk_id] = max(best.get(candidate.chunk.chunk_id, -9.0), float(score))
-    own = max((score for cid, score in best.items() if passage_language(_text_of(cid, candidates)) == language),
-              default=-9.0)
-    ahead = sorted((s for s in ranked if s.chunk.chunk_id in best and best[s.chunk.chunk_id] > own
-                    and passage_language(s.chunk.text) != language), key=lambda s: -best[s.chunk.chunk_id])
+    own = max((relevance for c, relevance in zip(candidates, scores.relevance)
+               if passage_language(c.chunk.text) == language), default=-1.0)
+    if own >= 0:
+        return list(ranked)  # the question's own language answers it: its ranking stands
+    ahead = sorted((s for s in ranked if s.chunk.chunk_id in best and passage_language(s.chunk.text) != language),
+                   key=lambda s: -best[s.chunk.chunk_id])
     moved = {s.chunk.chunk_id for s in ahead}
     return ahead + [s for s in ranked if s.chunk.chunk_id not in moved]
-
-
-def _text_of(chunk_id: str, candidates: Sequence[Candidate]) -> str:
-    return next(c.chunk.text for c in candidates if c.chunk.chunk_id == chunk_id)
 
 
 def _sentence_vectors(candidates: Sequence[Candidate], embedder: Embedder,

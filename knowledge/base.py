@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
@@ -16,7 +15,8 @@ from knowledge.conversation import is_gibberish, is_instruction_attack, search_q
 from knowledge.embeddings import Embedder, LazyEmbedder
 from knowledge.keyword import KeywordIndexCache
 from knowledge.chinese import to_simplified
-from knowledge.language import Language
+from knowledge.language import Language, primary
+from knowledge.refusal_texts import Refusal, library_overview, refusal_text
 from knowledge.retrieval import HybridRetriever, RetrievalResult
 from knowledge.sentences import SentenceVectors
 from knowledge.store import PassageStores, passage_language
@@ -103,34 +103,31 @@ class KnowledgeBase:
                 grouped.setdefault(topic, []).append(source.title)
         return dict(sorted(grouped.items()))
 
-    def library_overview(self) -> str:
-        sources = self.sources()
-        if not sources:
-            return "My library is empty: an admin needs to add documents first."
-        counts = Counter(topic for s in sources for topic in s.topics)
-        topics = ", ".join(topic.replace("-", " ") for topic, _ in counts.most_common(8))
-        titles = "; ".join(f"“{s.title}”" for s in sources[:5])
-        more = f" and {len(sources) - 5} more" if len(sources) > 5 else ""
-        covers = f"It covers {topics}. " if topics else ""
-        return f"My library holds {len(sources)} documents. {covers}Among them: {titles}{more}."
+    def library_overview(self, language: str = "en") -> str:
+        """What the library holds, in `language` ("en" or "zh"); titles stay as they are."""
+        return library_overview(self.sources(), language)
 
     # --- asking ------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int | None = None) -> RetrievalResult:
         return self.retriever.search(query, k if k is not None else self.settings.retrieval_top_k)
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), language: Language = "en") -> Answer:
+        """Answers `question`; a refusal is worded in the question's language, or in `language`
+        (e.g. the owner's Telegram language) when the question has no letters to tell by."""
         started = time.perf_counter()
         question = " ".join(question.split())[: self.settings.max_question_chars]
         answer = self._answer(question, list(history))
+        answer.language = primary(question, default=language)
+        if answer.refusal is not None:
+            answer.answer = refusal_text(answer.refusal, answer.language, self.sources())
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
 
     def _answer(self, question: str, history: list[Turn]) -> Answer:
         if not question or is_gibberish(question):
-            return self._refusal(question, "I couldn't make out a question there.")
+            return self._refusal(question, "unclear")
         if is_instruction_attack(question):
-            return self._refusal(question, "I only answer questions from my library, and I can't take new "
-                                           "instructions about how I work.")
+            return self._refusal(question, "instructions")
         query, condense_failure = search_query(question, history), None
         if self.condenser is not None and history:
             try:
@@ -148,7 +145,7 @@ class KnowledgeBase:
                             for s in answering.other_language_first(result.ranked, candidates, scores, result.language)]
         # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
         if scores.best_relevance < 0:
-            return self._refuse(answer, "My library doesn't cover this question.")
+            return self._refuse(answer, "not_covered")
         if self.generator is not None:
             try:
                 answer.answer, answer.citations = self.generator(question, history, passages)
@@ -162,7 +159,7 @@ class KnowledgeBase:
         if not answering.verify_citations(composed.citations, {p.chunk.chunk_id: p.chunk for p in passages}):
             raise AssertionError("an extractive quote is not verbatim")  # a bug, never a user's problem
         if not composed.citations:
-            return self._refuse(answer, "I found related passages, but none that answers this question.")
+            return self._refuse(answer, "no_answer_sentence")
         answer.answer, answer.citations = composed.text, composed.citations
         return answer
 
@@ -199,12 +196,12 @@ class KnowledgeBase:
         stored = self.catalog.sentence_vectors([p.chunk.chunk_id for p in passages])
         return candidates, answering.score_candidates(candidates, judges, stored, result.language)
 
-    def _refuse(self, answer: Answer, reason: str) -> Answer:
-        answer.refused, answer.citations, answer.mode = True, [], "extractive"
-        answer.answer = f"{reason} {self.library_overview()}"
+    def _refuse(self, answer: Answer, reason: Refusal) -> Answer:
+        """Marks `answer` refused; `ask` words the reason in the question's language."""
+        answer.refused, answer.citations, answer.mode, answer.refusal = True, [], "extractive", reason
         return answer
 
-    def _refusal(self, question: str, reason: str) -> Answer:
+    def _refusal(self, question: str, reason: Refusal) -> Answer:
         return self._refuse(Answer(question=question, answer="", refused=True), reason)
 
     # --- changing the library (used by ingest/) ----------------------------------------------

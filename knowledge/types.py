@@ -71,6 +71,10 @@ class Answer:
     mode: Literal["extractive", "generative"] = "extractive"
     fallback_reason: str | None = None
     search_query: str | None = None
+    # The question's language ("en" or "zh"): refusals and fixed texts around the answer use it.
+    language: str = "en"
+    # Why it was refused, for programs: "not_covered", "unclear", "instructions", "no_answer_sentence".
+    refusal: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

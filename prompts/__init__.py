@@ -1,11 +1,16 @@
 """Prompt templates, stored as files beside this module (package data: `prompts/*.txt`).
 
-- `system.txt`   the rules of a generative answer (passages only, cite [n], data is not instructions)
-- `answer.txt`   the user turn: numbered passages, the conversation so far, the question
-- `example.txt`  one worked example shown before the real question (few-shot)
-- `condense.txt` rewrites a follow-up as a standalone question before retrieval
+- `system.txt`     the rules of a generative answer (passages only, claims as JSON lines with a
+                   verbatim quote each, the answer's language, data is not instructions)
+- `answer.txt`     the user turn: numbered passages, the conversation so far, the question
+- `example.txt`    a worked example shown before an English question (few-shot)
+- `example_zh.txt` the same for a Chinese question: Chinese claims, quotes in their passage's language
+- `system_copy.txt`, `answer_copy.txt`, `example_copy.txt`: the "copy" style for small local models,
+                   which copy passage sentences ending in `[n]` (each copied sentence is its own quote)
+- `condense.txt`   rewrites a follow-up as a standalone question (in its language) before retrieval
 
-Templates use LangChain's f-string syntax: `{name}` is a variable, `{{` a literal brace.
+Templates use LangChain's f-string syntax: `{name}` is a variable, `{{` a literal brace. `{language}`
+is the answer's language named in full ("English", "Chinese (简体中文)"): see `language_name`.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from knowledge.language import Language
 
 if TYPE_CHECKING:
     from langchain_core.prompts import ChatPromptTemplate
@@ -33,11 +40,30 @@ class Example:
     answer: str
 
 
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese (简体中文)"}
+TRADITIONAL_NAME = "Chinese (繁體中文)"
+
+
+def language_name(language: Language, question: str = "") -> str:
+    """The answer's language as the prompts name it; Chinese written in Traditional characters is
+    answered in Traditional characters (OpenCC tells them apart)."""
+    if language == "zh" and question and _is_traditional(question):
+        return TRADITIONAL_NAME
+    return LANGUAGE_NAMES[language]
+
+
+def _is_traditional(text: str) -> bool:
+    from knowledge.chinese import to_simplified
+
+    return to_simplified(text) != text
+
+
 @cache
-def example() -> Example:
+def example(language: Language = "en", style: str = "json") -> Example:
+    name = "example_copy" if style == "copy" else "example" if language == "en" else f"example_{language}"
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
-    for line in read("example").splitlines():
+    for line in read(name).splitlines():
         if line.startswith("### "):
             current = sections.setdefault(line[4:].strip(), [])
         elif current is not None and not line.startswith("#"):
@@ -47,17 +73,23 @@ def example() -> Example:
 
 
 @cache
-def answer_prompt() -> ChatPromptTemplate:
-    """Variables: `passages`, `conversation` (may be empty), `question`."""
+def answer_prompt(language: Language = "en", style: str = "json") -> ChatPromptTemplate:
+    """The prompt for a question in `language` (its worked example is in that language).
+    Variables: `passages`, `conversation` (may be empty), `question`, `language` (a name; the
+    "copy" style has no use for it: copied sentences are in their passage's language)."""
     from langchain_core.messages import AIMessage, HumanMessage
     from langchain_core.prompts import ChatPromptTemplate
 
-    shot = example()
-    template = read("answer")
+    if style not in ("json", "copy"):
+        raise ValueError(f"no answer style {style!r}")
+    suffix = "_copy" if style == "copy" else ""
+    shot = example(language, style)
+    template = read(f"answer{suffix}")
     # The example is rendered with the same template, then passed as fixed messages.
-    shot_user = template.format(passages=shot.passages, conversation="", question=shot.question)
+    shot_user = template.format(passages=shot.passages, conversation="", question=shot.question,
+                                language=LANGUAGE_NAMES[language])
     return ChatPromptTemplate.from_messages([
-        ("system", read("system")),
+        ("system", read(f"system{suffix}")),
         HumanMessage(content=shot_user),
         AIMessage(content=shot.answer),
         ("human", template),
@@ -66,7 +98,7 @@ def answer_prompt() -> ChatPromptTemplate:
 
 @cache
 def condense_prompt() -> ChatPromptTemplate:
-    """Variables: `history`, `question`."""
+    """Variables: `history`, `question`, `language` (a name)."""
     from langchain_core.prompts import ChatPromptTemplate
 
     return ChatPromptTemplate.from_messages([("human", read("condense"))])

@@ -95,35 +95,50 @@ def ask(ctx: typer.Context, question: Annotated[str, typer.Argument(help="The qu
         print_answer(out, answer)
 
 
-def chat(ctx: typer.Context) -> None:
+def chat(ctx: typer.Context,
+         language: Annotated[Optional[str], typer.Option(
+             "--language", "-l", help="Language of the banner and commands: en or zh "
+                                      "(default: from LANGUAGE / LC_ALL / LC_MESSAGES / LANG).")] = None) -> None:
     """A conversation in the terminal: follow-ups use the previous turns. /reset, /sources, Ctrl-D."""
+    from rich.markup import escape
+
+    from knowledge.language import from_locale
     from knowledge.types import Turn
+    from sme_advisor.i18n import translator
     from sme_advisor.render import print_answer, print_sources
 
-    with open_knowledge_base(_settings(ctx)) as kb:
-        out.print("[bold]SME Advisor[/] — ask about innovation, succession and digital transformation.")
-        out.print(f"[dim]{kb.library_overview()}[/]")
-        out.print("[dim]Commands: /reset forgets the conversation, /sources lists the library, Ctrl-D leaves.[/]")
+    settings = _settings(ctx)
+    # The banner speaks the terminal's language; after that, each answer speaks its question's.
+    speaking = from_locale(language) if language else settings.interface_language
+    with open_knowledge_base(settings) as kb:
+        tr = translator(speaking)
+        out.print("[bold]SME Advisor[/] — " + escape(tr.gettext(
+            "ask about innovation, succession and digital transformation.")))
+        out.print(f"[dim]{escape(kb.library_overview(speaking))}[/]")
+        out.print("[dim]" + escape(tr.gettext(
+            "Commands: /reset forgets the conversation, /sources lists the library, Ctrl-D leaves.")) + "[/]")
         history: list[Turn] = []
         while True:
+            tr = translator(speaking)
             try:
-                line = out.input("\n[bold cyan]You ›[/] ").strip()
+                line = out.input("\n[bold cyan]" + escape(tr.gettext("You ›")) + "[/] ").strip()
             except (EOFError, KeyboardInterrupt):
-                out.print("\n[dim]Goodbye.[/]")
+                out.print("\n[dim]" + escape(tr.gettext("Goodbye.")) + "[/]")
                 return
             if not line:
                 continue
             if line in ("/reset", "/new"):
                 history.clear()
-                out.print("[dim]Conversation forgotten.[/]")
+                out.print("[dim]" + escape(tr.gettext("Conversation forgotten.")) + "[/]")
                 continue
             if line == "/sources":
-                print_sources(out, kb.sources())
+                print_sources(out, kb.sources(), speaking)
                 continue
             if line in ("/quit", "/exit"):
                 return
-            answer = kb.ask(line, history=history)
+            answer = kb.ask(line, history=history, language=speaking)
             print_answer(out, answer)
+            speaking = answer.language  # the commands and prompt follow the owner's last question
             history += [Turn("user", line), Turn("assistant", answer.answer)]
             del history[:-8]
 
@@ -181,12 +196,13 @@ def sources_list(ctx: typer.Context,
     """List the documents in the library."""
     from sme_advisor.render import print_sources
 
-    with open_knowledge_base(_settings(ctx), quiet=as_json, auto_ingest=False) as kb:
+    settings = _settings(ctx)
+    with open_knowledge_base(settings, quiet=as_json, auto_ingest=False) as kb:
         sources = kb.sources()
     if as_json:
         sys.stdout.write(json.dumps([s.to_dict() for s in sources], ensure_ascii=False) + "\n")
     else:
-        print_sources(out, sources)
+        print_sources(out, sources, settings.interface_language)
 
 
 def sources_remove(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(help="The document's id.")]) -> None:

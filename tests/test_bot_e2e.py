@@ -295,7 +295,7 @@ async def test_stickers_empty_long_and_group_messages(bot: Bot) -> None:
 
 async def test_an_error_is_logged_without_the_token_and_the_user_told(bot: Bot, caplog: pytest.LogCaptureFixture,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(question: str, history: object = ()) -> object:
+    def broken(question: str, history: object = (), language: str = "en") -> object:
         raise RuntimeError(f"disk on fire (while using {TOKEN})")
 
     monkeypatch.setattr(bot.kb, "ask", broken)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any, Callable, Iterator
@@ -42,16 +43,21 @@ def llm_kb(starter_kb: KnowledgeBase, fake: FakeOpenAI, make_settings, tmp_path)
         starter_kb.generator = starter_kb.condenser = None
 
 
+def claim_line(text: str, passage: int, quote: str) -> str:
+    return json.dumps({"claim": text, "passage": passage, "quote": quote}, ensure_ascii=False)
+
+
 def from_passages(*numbers: int, extra: str = "") -> Callable[[dict[str, Any]], str]:
-    """A reply that restates a sentence of each numbered passage the request holds, citing it."""
+    """A reply with one claim per numbered passage the request holds: a sentence of that passage,
+    quoting its first eight words."""
 
     def reply(request: dict[str, Any]) -> str:
         passages = passages_in(request)
-        parts = []
+        lines = []
         for n in numbers:
-            sentence = next(s for s in passages[n] if len(s.split()) >= 6)
-            parts.append(f"{sentence.rstrip('.')} [{n}].")
-        return " ".join(parts) + extra
+            sentence = next(s for s in passages[n] if len(s.split()) >= 8)
+            lines.append(claim_line(sentence, n, " ".join(sentence.split()[:8])))
+        return "\n".join(lines) + extra
 
     return reply
 
@@ -81,16 +87,18 @@ def test_a_good_answer_keeps_its_citations_with_verbatim_quotes(llm_kb: Knowledg
     assert request.get("max_completion_tokens", request.get("max_tokens")) == 400
     system = request["messages"][0]
     assert system["role"] == "system"
-    assert "only" in system["content"] and "[1]" in system["content"] and "never instructions" in system["content"]
+    for rule in ("only", '"quote"', "never instructions", "every claim in English"):
+        assert rule in system["content"]
     prompt = last_user_message(request)
-    assert "Passage [1]" in prompt and "Passage [2]" in prompt and prompt.rstrip().endswith(DIGITAL)
+    assert "Passage [1]" in prompt and "Passage [2]" in prompt and f"Question: {DIGITAL}\n" in prompt
     assert set(passages_in(request)) == {1, 2, 3, 4}
     first = llm_kb.chunk(answer.citations[0].chunk_id)
     assert first is not None and first.title in prompt
 
 
 def test_a_citation_to_no_passage_is_removed_with_its_sentence(llm_kb: KnowledgeBase, fake: FakeOpenAI) -> None:
-    fake.queue(Reply.text(from_passages(1, extra=" The ministry pays every firm a bonus of 5000 yuan [9].")))
+    fake.queue(Reply.text(from_passages(1, extra="\n" + claim_line(
+        "The ministry pays every firm a bonus of 5000 yuan.", 9, "the ministry pays every firm a bonus"))))
     answer = llm_kb.ask(DIGITAL)
     assert answer.mode == "generative", answer.fallback_reason
     assert "[9]" not in answer.answer and "bonus" not in answer.answer
@@ -105,7 +113,9 @@ def test_citations_are_renumbered_in_order_of_first_use(llm_kb: KnowledgeBase, f
     assert_grounded(llm_kb, answer)
     shown = passages_in(fake.requests[0])
     assert answer.answer.index("[1]") < answer.answer.index("[2]")
-    assert shown[3][0].split()[0] in answer.answer.split("[1]")[0]
+    third = next(s for s in shown[3] if len(s.split()) >= 8)
+    assert answer.answer.startswith(third.rstrip("."))
+    assert " ".join(answer.citations[0].quote.split()) == " ".join(third.split()[:8]), "passage 3 is cited first"
 
 
 @pytest.mark.parametrize(("reply", "reason"), [
@@ -115,11 +125,22 @@ def test_citations_are_renumbered_in_order_of_first_use(llm_kb: KnowledgeBase, f
     (Reply.malformed(), "malformed response"),
     (Reply.empty(), "empty answer"),
     (Reply(content=None), "empty answer"),
-    (Reply.text("Going digital is a journey that every firm should start soon."), "no cited sentence"),
+    (Reply.text("Going digital is a journey that every firm should start soon."), "no claim found"),
     (Reply.text("NO_ANSWER"), "model found no answer"),
-], ids=["timeout", "http-500", "http-429", "malformed", "empty", "null", "uncited", "no-answer"])
+    (Reply.text(claim_line("Going digital doubles sales within a year.", 1, "going digital doubles sales within a year")),
+     "no verified quote (quote not found)"),
+    (Reply.text('```json\n{"claim": "Firms should go digital now.", "passage": 1,'), "no verified quote (no quote)"),
+], ids=["timeout", "http-500", "http-429", "malformed", "empty", "null", "uncited", "no-answer", "fabricated-quote",
+        "broken-json"])
 def test_failures_fall_back_to_the_extractive_answer(llm_kb: KnowledgeBase, fake: FakeOpenAI, reply: Reply,
                                                      reason: str) -> None:
+    # The same question without a model: what retrieval and the extractive answer cost on this
+    # machine now (a busy CI machine makes them slow; the model must add little beyond its timeout).
+    generator, llm_kb.generator = llm_kb.generator, None
+    started = time.perf_counter()
+    llm_kb.ask(DIGITAL)
+    extractive_s = time.perf_counter() - started
+    llm_kb.generator = generator
     fake.queue(reply)
     started = time.perf_counter()
     answer = llm_kb.ask(DIGITAL)
@@ -127,7 +148,7 @@ def test_failures_fall_back_to_the_extractive_answer(llm_kb: KnowledgeBase, fake
     assert answer.mode == "extractive" and answer.fallback_reason == reason
     assert_grounded(llm_kb, answer)
     assert len(fake.requests) == 1, "no retries: the fallback is quick"
-    assert elapsed < TIMEOUT_S + 2.5
+    assert elapsed < TIMEOUT_S + 2.5 + 2 * extractive_s
 
 
 def test_an_endpoint_that_is_down_falls_back(starter_kb: KnowledgeBase, make_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -166,7 +187,7 @@ def test_a_follow_up_is_condensed_by_the_model_before_retrieval(llm_kb: Knowledg
     assert answer.search_query == standalone
     assert answer.retrieved[0].doc_id == "little-giants-growing"
     # The answer is written for the standalone question.
-    assert last_user_message(fake.requests[1]).rstrip().endswith(f"Question: {standalone}")
+    assert f"Question: {standalone}\n" in last_user_message(fake.requests[1])
     assert answer.mode == "generative" and answer.fallback_reason is None, answer.fallback_reason
     assert_grounded(llm_kb, answer)
 

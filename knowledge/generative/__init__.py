@@ -4,9 +4,11 @@
     attach_llm(kb, settings)     # no-op when settings.llm_provider == "none"
 
 Retrieval and the refusal decision stay in `KnowledgeBase`: the model is asked only when the
-library holds something relevant. Its answer is grounded in code (see `grounding`): uncited or
-unsupported sentences are dropped, citations are rebuilt with verbatim quotes, and any failure
-falls back to the extractive answer with `Answer.fallback_reason` saying why.
+library holds something relevant. The model writes in the question's language and returns claims,
+each with a verbatim quote from the passage it cites; grounding (see `grounding`) keeps a claim
+only when code finds its quote in the library, so it holds across languages (a Chinese claim citing
+an English passage). Citations carry the matched quotes, and any failure falls back to the
+extractive answer with `Answer.fallback_reason` saying why.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 # A 135M model reads short prompts best: fewer passages, only their most relevant sentences.
 LOCAL_MAX_PASSAGES = 3
 LOCAL_PASSAGE_WORDS = 60
+# The default local model (SmolLM2-135M) cannot write JSON claims with quotes (measured: none of 5
+# answers survived); it copies sentences well, and a copied sentence is its own verbatim quote. Its
+# answers are in the passages' language. Another local model (`llm_model`) gets the JSON style.
+DEFAULT_LOCAL_STYLE = "copy"
 
 __all__ = ["GenerationError", "Grounded", "LLMAnswerer", "attach_llm", "build_answerer", "ground", "reason_for"]
 
@@ -39,7 +45,8 @@ def build_answerer(settings: Settings) -> LLMAnswerer:
         raise ValueError(f"no language model for llm_provider={settings.llm_provider!r}")
     if settings.llm_provider == "local":
         return LLMAnswerer(lambda: build_chat_model(settings), max_passages=LOCAL_MAX_PASSAGES,
-                           passage_words=LOCAL_PASSAGE_WORDS, show_conversation=False)
+                           passage_words=LOCAL_PASSAGE_WORDS, show_conversation=False,
+                           style="json" if settings.llm_model else DEFAULT_LOCAL_STYLE)
     return LLMAnswerer(lambda: build_chat_model(settings))
 
 

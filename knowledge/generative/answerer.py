@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import prompts
 from knowledge.conversation import is_follow_up, is_instruction_attack, search_query
 from knowledge.generative.errors import GenerationError, reason_for
+from knowledge.generative import terms
 from knowledge.generative.grounding import ground
-from knowledge.text import content_words, sentence_spans
+from knowledge.language import Language, primary
+from knowledge.text import sentence_spans
 from knowledge.types import Citation, ScoredChunk, Turn
 
 if TYPE_CHECKING:
@@ -30,38 +32,45 @@ HISTORY_TURNS = 6
 TURN_CHARS = 400
 MAX_CONDENSED_CHARS = 300
 _MARKER = re.compile(r"\s*\[\d{1,3}\]")
-_PREFIX = re.compile(r"^\s*(?:standalone\s+question|question|rewritten(?:\s+question)?)\s*:\s*", re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*(?:standalone\s+question|question|rewritten(?:\s+question)?|独立问题|改写后的问题|问题)"
+                     r"\s*[:：]\s*", re.IGNORECASE)
 
 
 class LLMAnswerer:
     """Builds its chat model on first use (`model_factory`), then reuses it."""
 
     def __init__(self, model_factory: Callable[[], BaseChatModel], *, max_passages: int = 4,
-                 passage_words: int | None = None, show_conversation: bool = True) -> None:
+                 passage_words: int | None = None, show_conversation: bool = True, style: str = "json") -> None:
         self._model_factory = model_factory
         self.max_passages = max_passages
         self.passage_words = passage_words  # None: whole passages; else the most relevant sentences
+        # "json": claims with quotes, in the question's language (capable models). "copy": passage
+        # sentences copied with their [n] (small models, which copy well and paraphrase badly).
+        self.style = style
         # False: an uncondensed follow-up is asked as the heuristic search query instead (small
         # models continue a transcript rather than answer from it).
         self.show_conversation = show_conversation
         self._lock = threading.Lock()
-        self._chains: tuple[Runnable, Runnable] | None = None
+        self._chains: dict[str, Runnable] = {}
         self._model: BaseChatModel | None = None
         self._condensed: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
-    def chains(self) -> tuple[Runnable, Runnable]:
+    def chain(self, name: str) -> Runnable:
+        """"answer-<style>-<language>" (the prompt and its worked example) or "condense"."""
         with self._lock:
-            if self._chains is None:
+            if name not in self._chains:
                 from langchain_core.output_parsers import StrOutputParser
 
-                model = self._model = self._model_factory()
-                self._chains = (prompts.answer_prompt() | model | StrOutputParser(),
-                                prompts.condense_prompt() | model | StrOutputParser())
-            return self._chains
+                if self._model is None:
+                    self._model = self._model_factory()
+                kind, style, language = ([*name.split("-"), "", ""])[:3]
+                prompt = prompts.condense_prompt() if kind == "condense" else prompts.answer_prompt(language, style)
+                self._chains[name] = prompt | self._model | StrOutputParser()
+            return self._chains[name]
 
     def warm_up(self) -> None:
         """Builds the chat model now (the local one loads its weights) instead of on first use."""
-        self.chains()
+        self.chain("condense")
         warm = getattr(self._model, "warm_up", None)
         if callable(warm):
             warm()
@@ -70,6 +79,10 @@ class LLMAnswerer:
     def generate(self, question: str, history: Sequence[Turn], passages: Sequence[ScoredChunk]
                  ) -> tuple[str, list[Citation]]:
         shown = list(passages)[: self.max_passages]
+        language = primary(question)  # the owner's language, whatever the passages are written in
+        if self.style == "copy" and not any(primary(p.chunk.text) == language for p in shown):
+            # Copied sentences are in their passage's language and would all be dropped: spare the wait.
+            raise GenerationError("no passage in the question's language")
         # A condensed follow-up stands alone; otherwise the model sees the conversation.
         standalone = self._condensed.get(_key(question, history))
         conversation = ""
@@ -78,17 +91,18 @@ class LLMAnswerer:
         elif standalone is None:
             standalone = search_query(question, history)
         asked = standalone or question
-        variables = {"passages": render_passages(shown, asked, self.passage_words),
-                     "conversation": conversation, "question": asked}
+        variables = {"passages": render_passages(shown, asked, self.passage_words, tagged=self.style == "copy"),
+                     "conversation": conversation, "question": asked,
+                     "language": prompts.language_name(language, question)}
         try:
-            raw = self.chains()[0].invoke(variables)
+            raw = self.chain(f"answer-{self.style}-{language}").invoke(variables)
         except Exception as error:
             raise GenerationError(reason_for(error)) from error
         if not isinstance(raw, str):
             raise GenerationError("malformed response")
-        grounded = ground(raw, shown)
+        grounded = ground(raw, shown, language)
         if grounded.dropped:
-            log.info("generative answer: dropped %d unsupported sentence(s)", grounded.dropped)
+            log.info("generative answer: dropped %d claim(s): %s", grounded.dropped, grounded.causes)
         return grounded.text, grounded.citations
 
     __call__ = generate
@@ -96,18 +110,21 @@ class LLMAnswerer:
     # --- follow-ups ------------------------------------------------------------------------------
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         """The follow-up `question` rewritten to stand alone (used to search the library)."""
+        language = primary(question)
+        variables = {"history": render_history(history), "question": question,
+                     "language": prompts.language_name(language, question)}
         try:
-            raw = self.chains()[1].invoke({"history": render_history(history), "question": question})
+            raw = self.chain("condense").invoke(variables)
         except Exception as error:
             raise GenerationError(reason_for(error)) from error
         if not isinstance(raw, str):
             raise GenerationError("malformed response")
-        cleaned = (_PREFIX.sub("", line).strip(" \"'“”‘’`*") for line in raw.splitlines())
+        cleaned = (_PREFIX.sub("", line).strip(" \"'“”‘’「」`*") for line in raw.splitlines())
         lines = [line for line in cleaned if line]
         if not lines:
             raise GenerationError("empty condensed question")
         condensed = " ".join(lines[0].split())[:MAX_CONDENSED_CHARS]
-        _check_condensed(condensed, question, history)
+        _check_condensed(condensed, question, history, language)
         key = _key(question, history)
         self._condensed[key] = condensed
         while len(self._condensed) > 256:
@@ -115,26 +132,32 @@ class LLMAnswerer:
         return condensed
 
 
-def _check_condensed(condensed: str, question: str, history: Sequence[Turn]) -> None:
-    """Small models answer, chat on or echo instead of rewriting: such output is not used."""
+def _check_condensed(condensed: str, question: str, history: Sequence[Turn], language: Language) -> None:
+    """Small models answer, chat on, echo or translate instead of rewriting: such output is not used."""
     if not condensed.endswith(("?", "？")):
         raise GenerationError("condensed text is not a question")
-    own = set(_stems(condensed))
+    if primary(condensed, default=language) != language:
+        raise GenerationError("condensed question in another language")
+    own = terms.terms(condensed)
     previous = " ".join(turn.content for turn in history[-HISTORY_TURNS:] if turn.role == "user")
-    if not own & (set(_stems(question)) | set(_stems(previous))) or is_instruction_attack(condensed):
+    if not own & (terms.terms(question) | terms.terms(previous)) or is_instruction_attack(condensed):
         raise GenerationError("condensed question off topic")
-    if is_follow_up(question, history) and own <= set(_stems(question)):
+    if is_follow_up(question, history) and own <= terms.terms(question):
         raise GenerationError("condensed question adds no context")
 
 
-def render_passages(passages: Sequence[ScoredChunk], question: str, max_words: int | None) -> str:
-    """Numbered passages; every sentence carries its passage's number, as the answer should."""
+def render_passages(passages: Sequence[ScoredChunk], question: str, max_words: int | None,
+                    tagged: bool = False) -> str:
+    """Numbered passages, one sentence a line (a clean unit to quote). With `max_words`, only the
+    sentences most relevant to the question, in text order (a small model reads short prompts best).
+    `tagged` ends every sentence with its passage's number, so that a model that copies also copies
+    the citation (the "copy" style)."""
     blocks = []
     for n, passage in enumerate(passages, 1):
         sentences = [" ".join(passage.chunk.text[s:e].split()) for s, e in sentence_spans(passage.chunk.text)]
         if max_words is not None:
             sentences = _most_relevant(sentences, question, max_words)
-        lines = "\n".join(_tag(sentence, n) for sentence in sentences)
+        lines = "\n".join(_tag(sentence, n) if tagged else sentence for sentence in sentences)
         blocks.append(f"Passage [{n}] ({passage.chunk.title}):\n{lines}")
     return "\n\n".join(blocks)
 
@@ -156,13 +179,14 @@ def render_history(history: Sequence[Turn]) -> str:
 
 
 def _most_relevant(sentences: list[str], question: str, max_words: int) -> list[str]:
-    """The sentences sharing most words with the question, in text order, within `max_words`."""
-    asked = set(_stems(question))
-    ranked = sorted(range(len(sentences)), key=lambda i: (-len(asked & set(_stems(sentences[i]))), i))
+    """The sentences sharing most terms with the question, in text order, within `max_words`
+    (English-word equivalents). Across languages nothing is shared: the first sentences win."""
+    asked = terms.terms(question)
+    ranked = sorted(range(len(sentences)), key=lambda i: (-len(asked & terms.terms(sentences[i])), i))
     chosen: list[int] = []
-    used = 0
+    used = 0.0
     for i in ranked:
-        size = len(sentences[i].split())
+        size = terms.size(sentences[i])
         if chosen and used + size > max_words:
             continue
         chosen.append(i)
@@ -171,13 +195,9 @@ def _most_relevant(sentences: list[str], question: str, max_words: int) -> list[
 
 
 def _tag(sentence: str, n: int) -> str:
-    if sentence.endswith("."):
-        return f"{sentence[:-1]} [{n}]."
+    if sentence.endswith((".", "。")):
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
     return f"{sentence} [{n}]"
-
-
-def _stems(text: str) -> list[str]:
-    return [w[:5] if w.isalpha() else w for w in content_words(text)]
 
 
 def _key(question: str, history: Sequence[Turn]) -> tuple[Any, ...]:

@@ -1,194 +1,185 @@
-"""Grounding enforced in code: a model's answer keeps only what the numbered passages back.
+"""Grounding enforced in code: a model's answer keeps only the claims its quotes prove.
 
-The model is asked to end every sentence with the number of its passage, `[n]`. Whatever it
-writes, the answer shown to the user follows these rules:
+The model returns claims, each citing a passage and quoting it verbatim (see `claims`). A claim is
+shown only when all of these hold:
 
-1. Markers are normalised (`[1, 2]`, `[1][2]`, `[Passage 1]`, `【1】` → `[1] [2]`…); a marker after
-   the full stop belongs to the sentence before it.
-2. A marker that refers to no passage (`[9]` when four were given) is removed.
-3. A marker is kept only when its passage supports the sentence: at least `MIN_SUPPORT` of the
-   sentence's content words (crudely stemmed) occur in the passage, and, below `STRONG_SUPPORT`,
-   the two share a phrase (two adjacent content words, in either order). A fragment with fewer than
-   `MIN_CONTENT_WORDS` content words states nothing checkable and is dropped. A sentence that carried a
-   marker but is a near-copy (`COPY_SUPPORT`) of another passage is re-pointed to that passage:
-   small models copy the right sentence and then misnumber it.
-4. A figure (any number) in a sentence must occur in one of the passages it cites.
-5. A sentence left without a valid citation is dropped, not shown uncited: the contract of an
-   answer is that every statement can be checked against a quote. Repeated sentences are dropped.
-6. Citations are renumbered 1..m in order of first use. Each one quotes its passage verbatim: the
-   passage sentence sharing most words with the answer sentences that cite it (its first
-   sentence when none does), cut from the stored chunk text by offset.
-7. If nothing remains, or the model says the passages do not answer (`NO_ANSWER`), a
-   `GenerationError` is raised and the caller answers extractively.
+1. **Its quote is in the library.** The quote is found in the cited passage after normalising both
+   (`quotes.normalise`: white space, width, case, quotation marks, spaces between Han characters,
+   Traditional → Simplified with OpenCC). A quote that is not in the cited passage but is in
+   another one is **re-attributed** there: the quote is the evidence and the number only points to
+   it, and small models often copy the right text under the wrong number. With no usable quote,
+   the claim itself is tried as one (a copied sentence is its own evidence).
+2. **The quote says enough**: at least 4 Latin words or 6 Han characters (in proportion when
+   mixed), and at most a short paragraph (a quote of the whole passage proves nothing in particular).
+3. **Every figure in the claim occurs in that passage** (4,900 = 4900; full-width digits count).
+4. **The claim is in the answer's language** (the question's): a claim in another language is
+   dropped, not translated.
+5. **Same language, same words.** When the claim and its passage are in the same language, the
+   earlier lexical check still applies: at least `MIN_SUPPORT` of the claim's terms (English
+   content-word stems, Chinese character bigrams) occur in the passage, and below
+   `STRONG_SUPPORT` an English claim shares a two-word phrase with it. It stops a true quote being
+   attached to an unrelated claim. Across languages no word measure can judge, so there the quote
+   (with the figures) is the whole check; a claim that mistranslates its quote is the risk left.
+
+Citations are built from the verified quotes: each is the exact slice of the stored chunk the
+quote matched (`citation.quote in chunk.text`), quotes overlapping in one passage share a citation,
+and numbers run 1..m in order of first use. Nothing verified → `GenerationError` with a reason,
+and the caller answers extractively.
 """
 
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
+from knowledge.generative import quotes, terms
+from knowledge.generative.claims import Claim, parse, says_no_answer
 from knowledge.generative.errors import GenerationError
-from knowledge.text import content_words, sentence_spans
+from knowledge.language import Language, primary
 from knowledge.types import Chunk, Citation, ScoredChunk
 
 MIN_SUPPORT = 0.5
 STRONG_SUPPORT = 0.7
-MIN_CONTENT_WORDS = 3
-COPY_SUPPORT = 0.8
-MAX_SENTENCES = 8
-MIN_QUOTE_WORDS = 6
-NO_ANSWER = re.compile(r"\bNO[_ ]ANSWER\b", re.IGNORECASE)
+MIN_CLAIM_TERMS = 3
+MAX_CLAIMS = 8
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_ANY_MARKER = re.compile(
-    r"[\[【]\s*(?:(?:passages?|sources?|documents?|docs?)\s*)?"
-    r"(\d{1,3}(?:\s*(?:,|;|-|–|&|and)\s*(?:(?:passages?|sources?)\s*)?\d{1,3})*)\s*[\]】]",
-    re.IGNORECASE,
-)
-_MARKERS_AFTER_STOP = re.compile(r"([.!?]+)((?:\s*\[\d{1,3}\])+)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_MARKDOWN = re.compile(r"\*\*|__|`|^\s{0,3}#{1,6}\s+", re.MULTILINE)
-_LABEL = re.compile(r"^\s*(?:answer|response)\s*:\s*", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
 class Grounded:
     text: str
     citations: list[Citation]
-    dropped: int  # sentences of the model's answer that were not shown
+    dropped: int  # claims of the model's answer that were not shown
+    causes: dict[str, int]  # why they were dropped, e.g. {"quote not found": 2}
 
 
-def ground(raw: str, passages: Sequence[ScoredChunk]) -> Grounded:
-    """The model's answer reduced to what `passages` (numbered from 1) back; raises GenerationError."""
-    text = normalise(raw or "")
-    if not text.strip():
+@dataclass(frozen=True, slots=True)
+class _Passage:
+    chunk: Chunk
+    normalised: quotes.Normalised
+    language: Language
+    terms: set[str]
+    pairs: set[frozenset[str]]
+    numbers: set[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    text: str
+    passage: int  # index into the passages
+    span: quotes.Span
+
+
+def ground(raw: str, passages: Sequence[ScoredChunk], language: Language = "en") -> Grounded:
+    """The model's answer reduced to the claims `passages` (numbered from 1) prove; raises
+    GenerationError when none is left."""
+    if not (raw or "").strip():
         raise GenerationError("empty answer")
-    chunks = [p.chunk for p in passages]
-    stems = [_stems(c.text) for c in chunks]
-    pairs = [_pairs(c.text) for c in chunks]
-    numbers = [set(_numbers(c.text)) for c in chunks]
-    kept: list[tuple[int, str, list[int]]] = []  # (line, sentence without markers, passage indexes)
+    prepared = [_prepare(p.chunk) for p in passages]
+    claims = parse(raw)
+    kept: list[_Kept] = []
+    causes: Counter[str] = Counter()
     seen: set[str] = set()
-    dropped = 0
-    for line_no, line in enumerate(text.splitlines()):
-        for start, end in sentence_spans(line):
-            sentence = line[start:end]
-            cited = [int(n) for n in _MARKER.findall(sentence)]
-            body = _clean(_MARKER.sub(" ", sentence))
-            sources = _supporting(body, [n - 1 for n in cited if 1 <= n <= len(chunks)], stems, pairs, numbers)
-            key = " ".join(body.lower().split())
-            if not sources or key in seen or len(kept) >= MAX_SENTENCES:
-                dropped += bool(body)
-                continue
-            seen.add(key)
-            kept.append((line_no, body, sources))
+    for claim in claims:
+        verdict = _verify(claim, prepared, language)
+        if isinstance(verdict, str):
+            causes[verdict] += 1
+            continue
+        key = quotes.normalise(verdict.text).text
+        if key in seen or len(kept) >= MAX_CLAIMS:
+            causes["repeated" if key in seen else "too many claims"] += 1
+            continue
+        seen.add(key)
+        kept.append(verdict)
     if not kept:
-        if NO_ANSWER.search(text):
-            raise GenerationError("model found no answer")
-        raise GenerationError("no cited sentence")
-    return _compose(kept, chunks, dropped)
+        if not claims:
+            raise GenerationError("model found no answer" if says_no_answer(raw) else "no claim found")
+        raise GenerationError(f"no verified quote ({causes.most_common(1)[0][0]})")
+    return _compose(kept, prepared, len(claims) - len(kept), dict(causes))
 
 
-def normalise(raw: str) -> str:
-    text = _LABEL.sub("", _MARKDOWN.sub("", raw.replace("\r\n", "\n")))
-    text = NO_ANSWER.sub(" ", text) if _ANY_MARKER.search(text) else text
-    text = _ANY_MARKER.sub(lambda m: " ".join(f"[{n}]" for n in _marker_numbers(m.group(1))), text)
-    return _MARKERS_AFTER_STOP.sub(r"\2\1", text)
+def _prepare(chunk: Chunk) -> _Passage:
+    return _Passage(chunk, quotes.normalise(chunk.text), primary(chunk.text), terms.terms(chunk.text),
+                    terms.pairs(chunk.text), set(numbers(chunk.text)))
 
 
-def _marker_numbers(group: str) -> list[int]:
-    found: list[int] = []
-    for part in re.split(r"\s*(?:,|;|&|and)\s*", group, flags=re.IGNORECASE):
-        digits = [int(d) for d in re.findall(r"\d+", part)]
-        if len(digits) == 2 and re.search(r"[-–]", part) and 0 < digits[1] - digits[0] < 10:
-            found.extend(range(digits[0], digits[1] + 1))
-        else:
-            found.extend(digits)
-    return found
+def _verify(claim: Claim, passages: list[_Passage], language: Language) -> _Kept | str:
+    """The kept claim, or why it is dropped."""
+    if primary(claim.text, default=language) != language:
+        return "wrong language"
+    if len(terms.terms(claim.text)) < MIN_CLAIM_TERMS:
+        return "fragment"  # "The Innovation Imperative." states nothing to check
+    found = _locate(claim, passages)
+    if isinstance(found, str):
+        return found
+    index, span = found
+    passage = passages[index]
+    if not set(numbers(claim.text)) <= passage.numbers:
+        return "figure not in passage"
+    if primary(claim.text) == passage.language and not _supports(claim.text, passage):
+        return "claim unsupported"
+    return _Kept(claim.text, index, span)
 
 
-def _supporting(body: str, cited: list[int], stems: list[set[str]], pairs: list[set[frozenset[str]]],
-                numbers: list[set[str]]) -> list[int]:
-    """The cited passages (0-based) that back `body`, in citation order; [] when none does."""
-    own = _stems(body)
-    if len(own) < MIN_CONTENT_WORDS or not cited:
-        return []  # a fragment ("The Innovation Imperative") states nothing to check
-    own_pairs = _pairs(body)
-    support = [len(own & s) / len(own) for s in stems]
-    backed = [support[i] >= STRONG_SUPPORT or (support[i] >= MIN_SUPPORT and bool(own_pairs & pairs[i]))
-              for i in range(len(stems))]
-    sources = list(dict.fromkeys(i for i in cited if backed[i]))
-    if not sources:  # the right sentence under the wrong number
-        best = max(range(len(stems)), key=lambda i: support[i])
-        if support[best] >= COPY_SUPPORT:
-            sources = [best]
-    figures = set(_numbers(body))
-    if sources and not figures <= set().union(*(numbers[i] for i in sources)):
-        return []  # a figure no cited passage states
-    return sources
-
-
-def _compose(kept: list[tuple[int, str, list[int]]], chunks: list[Chunk], dropped: int) -> Grounded:
-    order: dict[int, int] = {}  # passage index -> citation number, by first use
-    for _, _, sources in kept:
-        for i in sources:
-            order.setdefault(i, len(order) + 1)
-    lines: dict[int, list[str]] = {}
-    for line_no, body, sources in kept:
-        markers = "".join(f"[{order[i]}]" for i in sources)
-        lines.setdefault(line_no, []).append(f"{body} {markers}")
-    citations = []
-    for i, n in order.items():
-        target = set().union(*(_stems(body) for _, body, sources in kept if i in sources))
-        chunk = chunks[i]
-        quote = best_quote(chunk.text, target)
-        citations.append(Citation(n, chunk.doc_id, chunk.title, chunk.chunk_id, quote, chunk.location))
-    return Grounded("\n".join(" ".join(parts) for parts in lines.values()), citations, dropped)
-
-
-def best_quote(text: str, target: set[str]) -> str:
-    """A verbatim piece of `text`: its sentence closest to `target` stems (or its first one)."""
-    spans = sentence_spans(text)
-    if not spans:
-        quote = text.strip()
+def _locate(claim: Claim, passages: list[_Passage]) -> tuple[int, quotes.Span] | str:
+    """(passage index, span) of the claim's quote: the cited passages first, then the others.
+    Without a usable quote the claim itself is tried; the reason given is the quote's."""
+    cited = [n - 1 for n in claim.passages if 1 <= n <= len(passages)]
+    order = list(dict.fromkeys(cited + list(range(len(passages)))))
+    reasons = []
+    for quote, is_claim in ((claim.quote, False), (claim.text, True)):
         if not quote:
-            raise GenerationError("empty passage")
-        return quote
-    best, best_score = 0, 0.0
-    for index, (start, end) in enumerate(spans):
-        own = _stems(text[start:end])
-        score = len(own & target) / math.sqrt(len(own)) if own else 0.0
-        if score > best_score:
-            best, best_score = index, score
-    start, end = spans[best]
-    following = best
-    while len(text[start:end].split()) < MIN_QUOTE_WORDS and following + 1 < len(spans):
-        following += 1  # a heading or fragment says too little: take the next sentence along
-        end = spans[following][1]
-    quote = text[start:end]
-    assert quote in text
-    return quote
+            continue
+        cleaned = quotes.clean_quote(quote)
+        if not quotes.long_enough(cleaned):
+            reason = "quote too short"
+        elif quotes.too_long(cleaned):
+            reason = "quote too long"
+        else:
+            for index in order:
+                span = quotes.find(cleaned, passages[index].chunk.text, passages[index].normalised)
+                if span is not None:
+                    return index, span
+            reason = "quote not found"
+        reasons.append("no quote" if is_claim else reason)
+    return reasons[0] if reasons else "no quote"
 
 
-def _clean(body: str) -> str:
-    body = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(body.split())).strip(" ,;:-–—")
-    if body and body[-1].isalnum():
-        body += "."
-    return body
+def _supports(claim: str, passage: _Passage) -> bool:
+    own = terms.terms(claim)
+    support = len(own & passage.terms) / len(own)
+    if support >= STRONG_SUPPORT:
+        return True
+    # English below the strong level must also share a phrase; Chinese bigrams are phrases already.
+    return support >= MIN_SUPPORT and (passage.language == "zh" or bool(terms.pairs(claim) & passage.pairs))
 
 
-def _stems(text: str) -> set[str]:
-    """Content words cut to five letters: a crude stemmer that is enough to compare wording."""
-    return {w[:5] if w.isalpha() else w for w in content_words(text)}
-
-
-def _pairs(text: str) -> set[frozenset[str]]:
-    """Adjacent content words (stemmed, unordered): the phrases a text shares with another."""
-    seq = [w[:5] if w.isalpha() else w for w in content_words(text)]
-    return {frozenset(pair) for pair in zip(seq, seq[1:]) if pair[0] != pair[1]}
-
-
-def _numbers(text: str) -> list[str]:
+def numbers(text: str) -> list[str]:
+    """The figures in a text, thousands separators removed ("4,900" → "4900")."""
+    text = unicodedata.normalize("NFKC", text)
     return [n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)]
+
+
+def _compose(kept: list[_Kept], passages: list[_Passage], dropped: int, causes: dict[str, int]) -> Grounded:
+    spans: list[tuple[int, quotes.Span]] = []  # citation n = position + 1, by first use
+    numbered: list[int] = []
+    for claim in kept:
+        for position, (index, span) in enumerate(spans):
+            if index == claim.passage and span.start < claim.span.end and claim.span.start < span.end:
+                spans[position] = (index, quotes.Span(min(span.start, claim.span.start), max(span.end, claim.span.end)))
+                numbered.append(position + 1)
+                break
+        else:
+            spans.append((claim.passage, claim.span))
+            numbered.append(len(spans))
+    text = " ".join(f"{claim.text} [{n}]" for claim, n in zip(kept, numbered))
+    citations = []
+    for n, (index, span) in enumerate(spans, 1):
+        chunk = passages[index].chunk
+        quote = chunk.text[span.start:span.end]
+        citations.append(Citation(n, chunk.doc_id, chunk.title, chunk.chunk_id, quote, chunk.location))
+    return Grounded(text, citations, dropped, causes)
