@@ -1,10 +1,12 @@
-"""Sentence-aware chunks sized for the embedding model, with overlap and exact offsets."""
+"""Sentence-aware chunks sized for the embedding model, with overlap and exact offsets, built from
+a document's structure (sections, pages, slides, table rows)."""
 
 from __future__ import annotations
 
 import re
 from typing import Callable
 
+from ingest.document import PATH_SEPARATOR, Block, Piece, Rendered
 from knowledge.text import content_words, sentence_spans
 from knowledge.types import Chunk
 
@@ -29,11 +31,87 @@ def make_chunks(
     max_tokens: int = 200,
     overlap_sentences: int = 1,
 ) -> list[Chunk]:
-    """Greedy packing of whole sentences up to `max_tokens`, each chunk repeating the previous
-    chunk's last `overlap_sentences` sentences so a fact spanning a boundary stays retrievable."""
-    spans = _fit_spans(text, _capped(text, sentence_spans(text)), count_tokens, max_tokens)
+    """Chunks of plain text with no structure (one section)."""
+    return [Chunk(chunk_id(doc_id, sha256, n), doc_id, title, text[s:e], n, s, e)
+            for n, (s, e) in enumerate(pack_sentences(text, 0, len(text), count_tokens, max_tokens,
+                                                      overlap_sentences))]
+
+
+def chunk_document(
+    doc_id: str,
+    title: str,
+    rendered: Rendered,
+    sha256: str,
+    count_tokens: Callable[[str], int],
+    max_tokens: int = 200,
+    overlap_sentences: int = 1,
+) -> list[Chunk]:
+    """Chunks that follow the document's structure: prose is packed within its section (and page
+    or slide), never across a heading; each table row is a chunk of its own. Headings are never
+    chunk text: they travel as each chunk's `context`, which is embedded and keyword-indexed."""
+    text = rendered.text
+    spans: list[tuple[int, int, Block]] = []
+    run: list[Piece] = []
+
+    def close_run() -> None:
+        if run:
+            for start, end in pack_sentences(text, run[0].start, run[-1].end, count_tokens, max_tokens,
+                                             overlap_sentences):
+                spans.append((start, end, _block_at(run, start)))
+            run.clear()
+
+    for piece in rendered.pieces:
+        block = piece.block
+        if block.kind == "heading":
+            close_run()
+        elif block.kind == "table_row":
+            close_run()
+            for start, end in pack_sentences(text, piece.start, piece.end, count_tokens, max_tokens, 0):
+                spans.append((start, end, block))
+        else:
+            if run and (run[-1].block.path != block.path or run[-1].block.place != block.place):
+                close_run()
+            run.append(piece)
+    close_run()
+    return [Chunk(chunk_id(doc_id, sha256, n), doc_id, title, text[start:end], n, start, end,
+                  location=location_of(block, title), context=context_of(block, title))
+            for n, (start, end, block) in enumerate(spans)]
+
+
+def _block_at(run: list[Piece], offset: int) -> Block:
+    for piece in run:
+        if piece.end >= offset:
+            return piece.block
+    return run[-1].block
+
+
+def _section_path(block: Block, title: str) -> tuple[str, ...]:
+    path = block.path
+    if path and path[0].casefold() == title.casefold():
+        path = path[1:]  # the document's own title heading says nothing the title doesn't
+    return path
+
+
+def location_of(block: Block, title: str) -> str | None:
+    """"p. 3", "slide 4", "Sheet1, row 5" where the format has places, else the heading path."""
+    if block.place:
+        return block.place
+    return PATH_SEPARATOR.join(_section_path(block, title)) or None
+
+
+def context_of(block: Block, title: str) -> str | None:
+    return PATH_SEPARATOR.join(_section_path(block, title)) or None
+
+
+def pack_sentences(text: str, range_start: int, range_end: int, count_tokens: Callable[[str], int],
+                   max_tokens: int = 200, overlap_sentences: int = 1) -> list[tuple[int, int]]:
+    """Greedy packing of whole sentences of `text[range_start:range_end]` up to `max_tokens`, each
+    chunk repeating the previous chunk's last `overlap_sentences` sentences so a fact spanning a
+    boundary stays retrievable. Returns (start, end) offsets into `text`."""
+    spans = [(range_start + s, range_start + e) for s, e in sentence_spans(text[range_start:range_end])]
+    spans = _fit_spans(text, _capped(text, spans), count_tokens, max_tokens)
     sizes = [count_tokens(text[s:e]) for s, e in spans]
-    chunks: list[Chunk] = []
+    chunks: list[tuple[int, int]] = []
     first = 0
     while first < len(spans):
         last, used = first, sizes[first]
@@ -47,9 +125,7 @@ def make_chunks(
         # Text between sentences (bullets, dashes) also costs tokens: check the real slice.
         while last > first and count_tokens(text[spans[first][0] : spans[last][1]]) > max_tokens:
             last -= 1
-        start, end = spans[first][0], spans[last][1]
-        chunks.append(Chunk(chunk_id(doc_id, sha256, len(chunks)), doc_id, title, text[start:end],
-                            len(chunks), start, end))
+        chunks.append((spans[first][0], spans[last][1]))
         if last + 1 >= len(spans):
             break
         first = max(first + 1, last + 1 - overlap_sentences)

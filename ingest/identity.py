@@ -39,9 +39,10 @@ def document_id_base(path: Path) -> str:
 
 
 def choose_identity(path: Path, sha256: str, library: Sequence[SourceInfo], replace: bool = False,
-                    force: bool = False) -> Identity:
+                    force: bool = False, key: str | None = None) -> Identity:
+    """`key`: where the file comes from when that is not its path (a fetched page's web address)."""
     by_id = {source.doc_id: source for source in library}
-    key = source_key(path)
+    key = key or source_key(path)
     for source in library:
         if source.path == key:
             return Identity(source.doc_id, existing=source)

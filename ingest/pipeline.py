@@ -14,18 +14,21 @@ import hashlib
 import json
 import logging
 import shutil
+import tempfile
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 
-from ingest.chunking import derive_title, make_chunks
-from ingest.cleaning import LARGE_REMOVAL_SHARE, Cleaned, Mode, clean
+from ingest.cleaning import LARGE_REMOVAL_SHARE, Cleaned
+from ingest.document import Document
 from ingest.identity import Identity, choose_identity, source_key
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, LoadedDocument, load_document, read_bytes
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document, read_bytes
+from ingest.prepare import prepare_document
 from ingest.safety import MB, display_path
 from ingest.walking import collect_files
+from ingest.web import fetch_web_page, is_web_address
 from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
@@ -36,10 +39,7 @@ log = logging.getLogger(__name__)
 # About 1,500 pages of prose, and ten minutes of embedding on two cores: a longer text is refused
 # with a message (split it) rather than left running for an hour.
 MAX_TEXT_CHARS = 5_000_000
-# Web pages get the boilerplate rules; text, Markdown and PDF only when they look like a saved
-# web page; office documents never.
-CLEANING_MODES: dict[str, Mode] = {".html": "web", ".htm": "web", ".txt": "auto", ".md": "auto",
-                                   ".markdown": "auto", ".pdf": "auto"}
+# Which documents get the web-boilerplate rules: ingest.prepare.CLEANING_MODES (by format).
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,23 +131,36 @@ def expand_paths(paths: Sequence[Path], report: IngestReport) -> list[Path]:
     return walk.files
 
 
-def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path], topics: Sequence[str] = (),
+def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequence[str] = (),
                  on_progress: ProgressCallback | None = None, force: bool = False, replace: bool = False,
                  known: Mapping[Path, SourceInfo] | None = None, isolate: bool = True) -> IngestReport:
     """Ingests files and folders. `force`: re-index unchanged files and add duplicates anyway;
     `replace`: a file replaces the document with its name's id even when it came from elsewhere;
     `known`: files that are kept copies of these documents (reindex keeps their ids and paths);
-    `isolate=False` reads in this process (files shipped with the project need no time limit)."""
+    `isolate=False` reads in this process (files shipped with the project need no time limit).
+    Web addresses (`https://…`, given as str) are fetched first and known by their address."""
     report = IngestReport()
-    files = expand_paths([Path(p) for p in paths], report)
+    urls = [str(p) for p in paths if isinstance(p, str) and is_web_address(p)]
+    files = expand_paths([Path(p) for p in paths if not (isinstance(p, str) and is_web_address(p))], report)
     timeout = kb.settings.load_timeout_s
-    with LoadWorker(timeout) if timeout > 0 and isolate else nullcontext() as worker:
+    with tempfile.TemporaryDirectory(prefix="sme-advisor-web-") as download_dir, \
+            (LoadWorker(timeout) if timeout > 0 and isolate else nullcontext()) as worker:
+        origins: dict[Path, str] = {}
+        for url in urls:
+            try:
+                page = fetch_web_page(url, Path(download_dir) / str(len(origins)))
+            except LoadError as error:
+                report.failed.append(FailedFile(url, str(error)))
+                continue
+            origins[page] = url
+            files.append(page)
         for index, path in enumerate(files):
-            notify = _notifier(on_progress, index, len(files), path)
-            shown = display_path(path)
+            origin = origins.get(path)
+            notify = _notifier(on_progress, index, len(files), path, origin)
+            shown = origin or display_path(path)
             try:
                 _ingest_one(kb, path, list(topics), report, notify, force, replace, worker,
-                            (known or {}).get(path))
+                            (known or {}).get(path), origin)
             except (LoadError, LoadTimeout, WorkerDied) as error:
                 report.failed.append(FailedFile(shown, str(error)))
                 notify("failed")
@@ -158,25 +171,26 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path], topics: Sequence[str]
     return report
 
 
-def _notifier(callback: ProgressCallback | None, index: int, count: int, path: Path) -> Callable[..., None]:
+def _notifier(callback: ProgressCallback | None, index: int, count: int, path: Path,
+              origin: str | None = None) -> Callable[..., None]:
     def notify(stage: str, done: int = 0, total: int = 0) -> None:
         if callback is not None:
-            callback(IngestProgress(index, count, display_path(path), stage, done, total))
+            callback(IngestProgress(index, count, origin or display_path(path), stage, done, total))
 
     return notify
 
 
 def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: IngestReport,
                 notify: Callable[..., None], force: bool, replace: bool, worker: LoadWorker | None,
-                known: SourceInfo | None) -> None:
+                known: SourceInfo | None, origin: str | None = None) -> None:
     notify("reading")
-    shown = display_path(path)
+    shown = origin or display_path(path)
     max_bytes = int(kb.settings.max_file_mb * MB)
     sha256 = hashlib.sha256(read_bytes(path, max_bytes)).hexdigest()
     if known is not None:
         identity = Identity(known.doc_id, existing=kb.source(known.doc_id))
     else:
-        identity = choose_identity(path, sha256, kb.sources(), replace=replace, force=force)
+        identity = choose_identity(path, sha256, kb.sources(), replace=replace, force=force, key=origin)
     if identity.duplicate_of is not None:
         twin = identity.duplicate_of
         report.duplicates.append(Duplicate(shown, twin.doc_id, f"same content as {twin.doc_id} ({twin.path}); "
@@ -191,24 +205,23 @@ def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: Ingest
         report.unchanged.append(doc_id)
         notify("unchanged")
         return
-    loaded: LoadedDocument = worker.load(path, max_bytes) if worker is not None else load_document(path, max_bytes)
-    if len(loaded.text) > MAX_TEXT_CHARS:  # before cleaning and chunking, which take time per character
-        raise LoadError(f"the document holds {len(loaded.text) / 1e6:.1f} million characters of text (the limit "
+    loaded: Document = worker.load(path, max_bytes) if worker is not None else load_document(path, max_bytes)
+    chars = sum(len(block.statement()) + 2 for block in loaded.blocks)
+    if chars > MAX_TEXT_CHARS:  # before cleaning and chunking, which take time per character
+        raise LoadError(f"the document holds {chars / 1e6:.1f} million characters of text (the limit "
                         f"is {MAX_TEXT_CHARS / 1e6:g} million); split it into parts")
-    cleaned = clean(loaded.text, CLEANING_MODES.get(path.suffix.lower(), "document"))
-    text = cleaned.text
-    if not text:
-        raise LoadError(f"no text left after removing web boilerplate ({cleaned.summary()})")
-    title = derive_title(text, display_path(path.stem), loaded.title)
     settings = kb.settings
-    chunks = make_chunks(doc_id, title, text, sha256, kb.embedder.count_tokens,
-                         settings.chunk_max_tokens, settings.chunk_overlap_sentences)
-    if not chunks:
-        raise LoadError("no sentences found in the document")
+    # A fetched web page is cleaned as one, whatever its format says (a PDF keeps its own rules).
+    mode = "web" if origin is not None and loaded.kind in ("html", "text", "markdown") else None
+    prepared = prepare_document(loaded, doc_id, display_path(path.stem), sha256, kb.embedder.count_tokens,
+                                settings.chunk_max_tokens, settings.chunk_overlap_sentences, mode)
+    title, chunks, text, cleaned = prepared.title, prepared.chunks, prepared.text, prepared.cleaned
+    merged_topics = sorted(set(merged_topics) | set(prepared.topics))
     vectors, sentences = encode_document(kb.embedders, chunks, lambda done, total: notify("embedding", done, total))
     notify("writing", len(chunks), len(chunks))
     kept = _keep_copy(kb, path, doc_id)
-    stored_path = known.path if known is not None else source_key(path)
+    # A fetched page is known by its web address, a file by its absolute path.
+    stored_path = known.path if known is not None else origin or source_key(path)
     source = SourceInfo(doc_id, title, stored_path, len(chunks), sha256, tuple(merged_topics), now_iso())
     removed = kb.write_document(source, chunks, vectors, sentences)
     _record_cleaning(kb, doc_id, cleaned)

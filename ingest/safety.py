@@ -90,7 +90,9 @@ def check_zip_container(path: Path, limits: ZipLimits = ZipLimits()) -> None:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         suffix = path.suffix.lower()
-        raise UnsafeInput(f"corrupt or not a {_OFFICE_NAMES.get(suffix, 'zip')} {suffix} file: {error}") from error
+        name = _OFFICE_NAMES.get(suffix, "zip")
+        article = "an" if name[0] in "AEIOU" else "a"
+        raise UnsafeInput(f"corrupt or not {article} {name} {suffix} file: {error}") from error
     if len(members) > limits.max_members:
         raise UnsafeInput(f"the file holds {len(members):,} parts (the limit is {limits.max_members:,}); "
                           "refused as a possible zip bomb")

@@ -45,13 +45,15 @@ def _cleaning_lines(record: dict | None) -> str:
 
 
 def rebuild_text(chunks: Sequence[Chunk]) -> str:
-    """The chunks' text without their overlaps, with a heading line wherever the location changes."""
+    """The chunks' text without their overlaps, with a heading line wherever the section or place changes."""
     parts: list[str] = []
     location: str | None = None
     covered = -1  # the end offset already printed
     for chunk in sorted(chunks, key=lambda c: c.position):
-        if chunk.location and chunk.location != location:
-            location = chunk.location
+        # The heading path and the place ("Costs › Staff · p. 3"), each once.
+        label = " · ".join(dict.fromkeys(part for part in (chunk.context, chunk.location) if part)) or None
+        if label and label != location:
+            location = label
             parts.append(f"\n── {location} ──\n")
             covered = -1  # a new section starts its text afresh
         if covered <= chunk.start or chunk.end - chunk.start != len(chunk.text):

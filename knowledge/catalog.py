@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,
     text TEXT NOT NULL,
-    location TEXT
+    location TEXT,
+    context TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, position);
 CREATE TABLE IF NOT EXISTS pending (
@@ -69,6 +70,8 @@ class Catalog:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
         if "location" not in columns:
             self._db.execute("ALTER TABLE chunks ADD COLUMN location TEXT")
+        if "context" not in columns:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN context TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -163,8 +166,9 @@ class Catalog:
                  source.ingested_at, len(chunks)),
             )
             self._db.executemany(
-                'INSERT INTO chunks(chunk_id, doc_id, position, start, "end", text, location) VALUES (?, ?, ?, ?, ?, ?, ?)',
-                [(c.chunk_id, c.doc_id, c.position, c.start, c.end, c.text, c.location) for c in chunks],
+                'INSERT INTO chunks(chunk_id, doc_id, position, start, "end", text, location, context)'
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(c.chunk_id, c.doc_id, c.position, c.start, c.end, c.text, c.location, c.context) for c in chunks],
             )
             self._db.executemany("INSERT OR REPLACE INTO sentences(chunk_id, model, spans, vectors) VALUES (?, ?, ?, ?)",
                                  [s.to_row() for s in sentences])
@@ -209,7 +213,7 @@ def now_iso() -> str:
 
 _SOURCE_SELECT = "SELECT doc_id, title, path, chunk_count, sha256, topics, ingested_at FROM documents"
 _CHUNK_SELECT = (
-    'SELECT c.chunk_id, c.doc_id, d.title, c.text, c.position, c.start, c."end", c.location '
+    'SELECT c.chunk_id, c.doc_id, d.title, c.text, c.position, c.start, c."end", c.location, c.context '
     "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
 )
 
@@ -219,4 +223,4 @@ def _source(row: tuple) -> SourceInfo:
 
 
 def _chunk(row: tuple) -> Chunk:
-    return Chunk(row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]), row[7])
+    return Chunk(row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]), row[7], row[8])

@@ -21,8 +21,9 @@ Progress = Callable[[int, int], None]
 
 
 def passage_text(chunk: Chunk) -> str:
-    """What is embedded for a passage: the title gives it its context ("what is this about")."""
-    return to_simplified(f"{chunk.title}\n{chunk.text}")
+    """What is embedded for a passage: the title and the headings above it give it its context
+    ("what is this about"); see `Chunk.indexed_text`."""
+    return to_simplified(chunk.indexed_text())
 
 
 def encode_document(embedders: Mapping[Language, Embedder], chunks: Sequence[Chunk],

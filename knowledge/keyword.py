@@ -83,7 +83,7 @@ class KeywordIndex:
         chunk_list = list(chunks)
         retriever = bm25s.BM25()
         if chunk_list:
-            corpus = _tokenize([f"{c.title}\n{c.text}" for c in chunk_list], stemmer, chinese_mode)
+            corpus = _tokenize([c.indexed_text() for c in chunk_list], stemmer, chinese_mode)
             retriever.index(corpus, show_progress=False)
         languages = {detect(c.text) for c in chunk_list}
         if "mixed" in languages:

@@ -19,6 +19,13 @@ class Chunk:
     end: int
     # Where in the document the passage sits, for citations: "p. 3", "Costs › Table 2", "slide 4".
     location: str | None = None
+    # The headings above the passage ("Costs › Staff"): embedded and keyword-indexed with the
+    # passage, never quoted.
+    context: str | None = None
+
+    def indexed_text(self) -> str:
+        """What is embedded and keyword-indexed: the title, the heading path, the passage."""
+        return "\n".join(part for part in (self.title, self.context, self.text) if part)
 
 
 @dataclass(frozen=True, slots=True)

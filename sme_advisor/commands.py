@@ -144,7 +144,8 @@ def chat(ctx: typer.Context,
 
 
 def ingest(ctx: typer.Context,
-           paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, md, html, pdf, docx).")],
+           paths: Annotated[list[str], typer.Argument(
+               help="Files, folders or web addresses (txt, md, html, pdf, docx, pptx, xlsx, csv; https://…).")],
            topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Tag the documents (repeatable).")] = None,
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
            force: Annotated[bool, typer.Option("--force", help="Re-index unchanged files; add duplicates anyway.")] = False,
@@ -152,10 +153,14 @@ def ingest(ctx: typer.Context,
                                                                "even when that came from another path.")] = False) -> None:
     """Add or update documents in the library (admin)."""
     from ingest.pipeline import ingest_paths
+    from ingest.web import is_web_address
 
+    # Web addresses stay strings: a Path would fold "https://" into "https:/".
+    sources: list[Path | str] = [p if is_web_address(p) else Path(p) for p in paths]
     with open_knowledge_base(_settings(ctx), quiet=as_json, auto_ingest=False) as kb:
         with ingest_progress(as_json) as progress:
-            report = ingest_paths(kb, paths, topics=topic or (), on_progress=progress, force=force, replace=replace)
+            report = ingest_paths(kb, sources, topics=topic or (), on_progress=progress, force=force,
+                                  replace=replace)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:

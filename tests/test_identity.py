@@ -80,7 +80,7 @@ def test_a_comments_heading_in_a_guide_loses_nothing(kb: KnowledgeBase, tmp_path
     report = ingest_paths(kb, [write(tmp_path / "grant-guide.txt", GRANT_GUIDE)])
     assert report.added == ["grant-guide"] and not report.warnings
     assert report.documents[0].removed_chars == 0 and not report.documents[0].web_capture
-    stored = " ".join(c.text for c in kb.chunks_of("grant-guide"))
+    stored = " ".join(c.indexed_text() for c in kb.chunks_of("grant-guide"))  # headings travel as context
     for kept in ("The September round", "grants@regional-office.example", "Tel: +49 30 1234 5678", "9 am to 4 pm"):
         assert kept in stored
     assert "opens on 1 September" in quoted(kb, "Can I apply in September if I missed March?")
@@ -106,7 +106,8 @@ def test_sources_show_prints_the_cleaned_text_and_the_removals(kb: KnowledgeBase
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Digital Upgrade Grant: Guide for Applicants\ndoc_id: grant-guide")
     assert "not a web capture; nothing removed" in shown.stdout
-    assert "Comments\nReviewers' comments" in shown.stdout and "The September round\nFirms that missed" in shown.stdout
+    assert "── Comments ──\nReviewers' comments" in shown.stdout
+    assert "── The September round ──\nFirms that missed" in shown.stdout
     web = subprocess.run([sys.executable, "-m", "sme_advisor", "sources", "show", "bakery-news"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert "removed" in web.stdout and "- comments," in web.stdout and "“3 Comments" in web.stdout

@@ -76,15 +76,17 @@ def test_bad_files_are_reported_by_name_and_the_others_still_ingest(kb: Knowledg
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
     (docs / "empty.txt").write_bytes(b"")
     (docs / "photo.txt").write_bytes(bytes(range(256)) * 40)
-    (docs / "sheet.xlsx").write_bytes(b"x")
+    (docs / "sheet.xlsx").write_bytes(b"x")  # now a supported type, but not a workbook
+    (docs / "notes.odt").write_bytes(b"x")
     write_pdf(docs / "charter.pdf", SUCCESSION_PARAGRAPHS, title="Succession charter")
     write_docx(docs / "handover.docx", "Family handover", SUCCESSION_PARAGRAPHS)
     report = ingest_paths(kb, [docs, tmp_path / "missing.md"])
     assert sorted(report.added) == ["charter", "handover"]
     reasons = {Path(f.path).name: f.error for f in report.failed}
-    assert set(reasons) == {"broken.pdf", "empty.txt", "photo.txt", "sheet.xlsx", "missing.md"}
+    assert set(reasons) == {"broken.pdf", "empty.txt", "photo.txt", "sheet.xlsx", "notes.odt", "missing.md"}
     assert "corrupt" in reasons["broken.pdf"] and "empty" in reasons["empty.txt"]
-    assert "binary" in reasons["photo.txt"] and "unsupported" in reasons["sheet.xlsx"]
+    assert "binary" in reasons["photo.txt"] and "unsupported" in reasons["notes.odt"]
+    assert reasons["sheet.xlsx"].startswith("corrupt or not an Excel .xlsx file")
     assert kb.source("charter").title == "Succession charter"  # type: ignore[union-attr]
 
 

@@ -49,7 +49,9 @@ def test_html_main_text_without_navigation(tmp_path: Path) -> None:
         ("broken.docx", b"PK\x03\x04 not a zip really", "corrupt or not a Word .docx file"),
         ("empty.txt", b"", "the file is empty"),
         ("image.txt", bytes(range(256)) * 20, "binary content"),
-        ("data.xlsx", b"whatever", "unsupported file type '.xlsx'"),
+        ("data.xlsx", b"whatever", "corrupt or not an Excel .xlsx file"),
+        ("deck.pptx", b"PK\x03\x04 not a zip really", "corrupt or not a PowerPoint .pptx file"),
+        ("notes.odt", b"whatever", "unsupported file type '.odt'"),
         ("blank.md", b"   \n\n  ", "no text found"),
     ],
 )
@@ -72,6 +74,9 @@ def test_hard_wrapped_text_is_rejoined_but_headings_and_lists_stay(tmp_path: Pat
     path = tmp_path / "wrapped.txt"
     path.write_text("Vouchers for bakeries\n\nEach voucher is\nworth 4,800 euros and pays for the\nfirst year.\n"
                     "The Scheme\nBakeries apply online.\n- one item\n- another item\n")
-    text = load_document(path).text
-    assert "Each voucher is worth 4,800 euros and pays for the first year." in text
-    assert "The Scheme\nBakeries apply online." in text and "- one item\n- another item" in text
+    document = load_document(path)
+    assert "Each voucher is worth 4,800 euros and pays for the first year." in document.text
+    kinds = [(b.kind, b.text) for b in document.blocks]
+    assert kinds[2:] == [("heading", "The Scheme"), ("paragraph", "Bakeries apply online."),
+                         ("list_item", "one item"), ("list_item", "another item")]
+    assert document.blocks[3].path == ("Vouchers for bakeries", "The Scheme")
