@@ -46,17 +46,34 @@ def test_traditional_characters_match_simplified_text(starter_kb) -> None:  # ty
     assert not answer.refused and answer.retrieved[0].doc_id == "zh-specialized-sme-policy"
 
 
-def test_a_chinese_question_over_the_english_articles(starter_kb) -> None:  # type: ignore[no-untyped-def]
-    answer = starter_kb.ask("上海有多少家小巨人企业？")
-    assert not answer.refused
-    assert "little-giants-growing" in [c.doc_id for c in answer.citations]
-    assert "262" in answer.answer and _verbatim(starter_kb, answer)
+def test_a_chinese_owner_over_the_english_articles(open_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    kb = open_kb(tmp_path / "data")
+    assert ingest_paths(kb, sorted(p for p in STARTER.glob("*.txt") if not p.name.startswith("zh-"))).ok
+    answer = kb.ask("上海的TMI机器人公司，为什么疫情之前需求就在增长？")
+    assert not answer.refused and answer.language == "zh"
+    assert answer.citations[0].doc_id == "little-giants-growing" and _verbatim(kb, answer)
+    assert "TMI Robotics" in answer.answer
+    assert kb.ask("明天上海的天气怎么样？").refused
+    kb.close()
 
 
-def test_an_english_question_over_chinese_documents(starter_kb) -> None:  # type: ignore[no-untyped-def]
-    answer = starter_kb.ask("What share of revenue must a specialised SME spend on research and development?")
+def test_an_english_owner_over_chinese_documents(open_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    kb = open_kb(tmp_path / "data")
+    assert ingest_paths(kb, sorted(STARTER.glob("zh-*.txt"))).ok
+    answer = kb.ask("What share of revenue must a specialised SME spend on research and development?")
     assert not answer.refused
-    assert answer.citations[0].doc_id == "zh-specialized-sme-policy" and _verbatim(starter_kb, answer)
+    assert answer.citations[0].doc_id == "zh-specialized-sme-policy" and _verbatim(kb, answer)
+    assert kb.ask("What's the weather in Paris tomorrow?").refused
+    kb.close()
+
+
+def test_in_a_bilingual_library_the_questions_own_language_is_quoted(starter_kb) -> None:  # type: ignore[no-untyped-def]
+    english = starter_kb.ask("What does it take for a company to be called a little giant?")
+    assert not english.refused and all(passage_language(starter_kb.chunk(c.chunk_id).text) == "en"
+                                       for c in english.citations)
+    chinese = starter_kb.ask("小巨人企业的研发投入有什么要求？")
+    assert not chinese.refused and all(passage_language(starter_kb.chunk(c.chunk_id).text) == "zh"
+                                       for c in chinese.citations)
 
 
 def test_chinese_questions_the_library_does_not_cover_are_refused(starter_kb) -> None:  # type: ignore[no-untyped-def]
