@@ -31,8 +31,8 @@ RELATIVE_MARGIN = 0.15  # sentences this close to the best one are worth saying 
 OTHER_DOC_MARGIN = 0.05
 MAX_PER_CHUNK = 2
 # A sentence quoted beside the best one must itself come close to the refusal threshold: within
-# 15 % of MiniLM's English threshold (0.40), in relevance units.
-SUPPORT_FLOOR = -0.06
+# 0.07 in relevance units (about 17 % of MiniLM's English threshold of 0.41).
+SUPPORT_FLOOR = -0.07
 LEXICAL_WEIGHT = 0.15
 RANK_WEIGHT = 0.04
 
