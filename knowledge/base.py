@@ -189,8 +189,11 @@ class KnowledgeBase:
                     readings.append(answering.Reading([(qv.vector, 1.0)], set(content_words(question))))
                 else:  # a follow-up: its own words matter most, the previous question sets the scene
                     own = embedder.embed_queries([to_simplified(question)])[0]
-                    readings.append(answering.Reading([(own, 0.65), (qv.vector, 0.35)],
-                                                      set(content_words(question)) or set(content_words(query))))
+                    terms = set(content_words(question)) or set(content_words(query))
+                    readings.append(answering.Reading([(own, 0.65), (qv.vector, 0.35)], terms))
+                    # ...and read whole, as searched: "how many of them are listed?" after "what
+                    # are the little giants?" is a question about little giants.
+                    readings.append(answering.Reading([(qv.vector, 1.0)], terms))
             calibrated = refusal.calibration(self.settings, embedder.model_id, result.language)
             judges[passage_lang] = answering.Judge(embedder, readings, calibrated.threshold, calibrated.scale)
         stored = self.catalog.sentence_vectors([p.chunk.chunk_id for p in passages])
