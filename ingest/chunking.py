@@ -32,9 +32,10 @@ def make_chunks(
     overlap_sentences: int = 1,
 ) -> list[Chunk]:
     """Chunks of plain text with no structure (one section)."""
+    spans = _first_occurrences(text, [(s, e, None) for s, e in pack_sentences(text, 0, len(text), count_tokens,
+                                                                             max_tokens, overlap_sentences)])
     return [Chunk(chunk_id(doc_id, sha256, n), doc_id, title, text[s:e], n, s, e)
-            for n, (s, e) in enumerate(pack_sentences(text, 0, len(text), count_tokens, max_tokens,
-                                                      overlap_sentences))]
+            for n, (s, e, _) in enumerate(spans)]
 
 
 def chunk_document(
@@ -75,7 +76,22 @@ def chunk_document(
     close_run()
     return [Chunk(chunk_id(doc_id, sha256, n), doc_id, title, text[start:end], n, start, end,
                   location=location_of(block, title), context=context_of(block, title))
-            for n, (start, end, block) in enumerate(spans)]
+            for n, (start, end, block) in enumerate(_first_occurrences(text, spans, title))]
+
+
+def _first_occurrences(text: str, spans: list[tuple[int, int, Block | None]],
+                       title: str = "") -> list[tuple[int, int, Block | None]]:
+    """Drops a chunk that repeats an earlier one word for word (under the same heading): it adds
+    nothing to quote, and many identical vectors break the HNSW graph of the vector store — a
+    document repeating one paragraph 3,000 times made Chroma miss every other document's chunks."""
+    seen: set[tuple[str, str | None]] = set()
+    kept = []
+    for start, end, block in spans:
+        key = (" ".join(text[start:end].split()), context_of(block, title) if block is not None else None)
+        if key not in seen:
+            seen.add(key)
+            kept.append((start, end, block))
+    return kept
 
 
 def _block_at(run: list[Piece], offset: int) -> Block:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _WRITE_BATCH = 500
+# Chroma's default search breadth (100) lets near-duplicate vectors (a disclaimer repeated in every
+# report of a series) crowd real neighbours out of the HNSW graph walk; 200 keeps them found
+# (tests/test_ingest.py) for a fraction of a millisecond more per search.
+EF_SEARCH = 200
 
 
 class StoreMismatch(RuntimeError):
@@ -53,7 +57,7 @@ class VectorStore:
             raise ValueError("CHROMA_COLLECTION needs at least 3 characters")
         self.collection = self.client.get_or_create_collection(
             name=name,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
             metadata={"embedding_model": model_id},
             embedding_function=None,
         )
@@ -63,6 +67,13 @@ class VectorStore:
                 f"the vector store {name!r} was built with embedding model {stored_model!r}, "
                 f"but {model_id!r} is configured: run `sme-advisor reindex` to rebuild it"
             )
+        self._widen_search()
+
+    def _widen_search(self) -> None:
+        """Collections made before EF_SEARCH was set keep Chroma's default until told otherwise."""
+        hnsw = (self.collection.configuration_json or {}).get("hnsw") or {}
+        if (hnsw.get("ef_search") or 0) < EF_SEARCH:
+            self.collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
 
     def count(self) -> int:
         return self.collection.count()

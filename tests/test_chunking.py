@@ -52,3 +52,12 @@ def test_titles_slugs() -> None:
     assert slugify("Annual Report 2024 (final)") == "annual-report-2024-final"
     assert slugify("Überblick_KMU") == "uberblick-kmu"
     assert slugify("报告").startswith("doc-")
+
+
+def test_a_passage_repeated_word_for_word_is_chunked_once() -> None:
+    text = "Opening remarks on the scheme.\n\n" + "Owners train apprentices every week. " * 400 + "\n\nA closing line."
+    chunks = make_chunks("log", "Log", text, "sha", word_count, max_tokens=50, overlap_sentences=1)
+    texts = [" ".join(c.text.split()) for c in chunks]
+    assert len(texts) == len(set(texts)) and len(chunks) <= 5
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert "A closing line." in chunks[-1].text and all(text[c.start : c.end] == c.text for c in chunks)

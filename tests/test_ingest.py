@@ -167,3 +167,21 @@ def test_ingest_cli_reports_json_and_fails_on_bad_files(tmp_path: Path, models_d
     assert [s["doc_id"] for s in sources] == ["handover-guide"]
     assert set(sources[0]) == {"doc_id", "title", "path", "chunks", "sha256", "topics", "ingested_at"}
     assert sources[0]["topics"] == ["succession"]
+
+
+def test_a_document_repeating_one_paragraph_does_not_hide_the_rest_of_the_library(kb: KnowledgeBase,
+                                                                                   tmp_path: Path) -> None:
+    # Thousands of identical passages once filled Chroma's HNSW graph with identical vectors, and
+    # dense search stopped finding every other document (a flaky bot test, then a reproducible one).
+    ingest_paths(kb, [write_note(tmp_path / "docs", "handover-guide.txt")])
+    repeated = tmp_path / "docs" / "workshop-log.txt"
+    repeated.write_text("Workshop log\n\n" + "Owners train apprentices in workshops every week. " * 3000)
+    report = ingest_paths(kb, [repeated])
+    assert report.added == ["workshop-log"]
+    chunks = kb.chunks_of("workshop-log")
+    assert len({" ".join(c.text.split()) for c in chunks}) == len(chunks) <= 3
+    dense = kb.store.for_language("en").query(
+        kb.embedder.embed_queries(["When should a founder start planning the handover of a family firm?"])[0], 40)
+    assert dense and dense[0].chunk_id.startswith("handover-guide:")
+    answer = kb.ask("When should a founder start planning the handover of a family firm?")
+    assert not answer.refused and "ten years" in answer.answer
