@@ -93,6 +93,8 @@ class HybridRetriever:
         if bridged is not None:
             rankings.append(([h.chunk_id for h in keywords.search(bridged[1], self.keyword_candidates)],
                              BRIDGED_KEYWORD_WEIGHT, bridged[0]))
+        keyword_ids = list(dict.fromkeys(cid for ids, _, _ in rankings for cid in ids))
+        stored = self._candidate_vectors(query_vectors, keyword_ids)
         searched: set[tuple[int, str]] = set()
         for passage_lang, vectors in query_vectors.items():
             store = self.stores.for_language(passage_lang)
@@ -100,8 +102,8 @@ class HybridRetriever:
                 if (id(store), qv.text) in searched:
                     continue  # one model reading both languages: one search per text
                 searched.add((id(store), qv.text))
-                hits = [h.chunk_id for h in store.query(qv.vector, self.dense_candidates)]
-                rankings.append((hits, BRIDGED_DENSE_WEIGHT if qv.bridged else DENSE_WEIGHT,
+                rankings.append((self._dense_ranking(qv, stored[id(store)]),
+                                 BRIDGED_DENSE_WEIGHT if qv.bridged else DENSE_WEIGHT,
                                  passage_lang if qv.bridged or len(self.stores.stores) > 1 else None))
 
         # Vectors that no catalog row knows (left by a crash) are never answered from.
@@ -115,7 +117,7 @@ class HybridRetriever:
                     continue
                 fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
                 rank += 1
-        similarity = self._similarities(fused, languages, query_vectors)
+        similarity = self._similarities(fused, languages, query_vectors, stored)
         ordered = sorted(fused, key=lambda cid: fused[cid], reverse=True)
         scored = {cid: ScoredChunk(live[cid], fused[cid], similarity.get(cid)) for cid in ordered}
         ranked = [scored[cid] for cid in self._diversify(ordered, live)]
@@ -147,13 +149,40 @@ class HybridRetriever:
                 found[passage_lang] = vectors  # type: ignore[index]
         return found
 
+    def _candidate_vectors(self, query_vectors: Mapping[Language, list[QueryVector]],
+                           keyword_ids: list[str]) -> dict[int, dict[str, np.ndarray]]:
+        """Per store: the stored vectors of its approximate nearest neighbours and of the keyword
+        hits. Ranking these by exact cosine gives the HNSW ranking when HNSW is right, and repairs
+        it when HNSW misses a live record (Chroma's graph can lose reachability of records after
+        deletes and upserts, or crowd them out with near-duplicates; `get` still finds them)."""
+        pools: dict[int, tuple[object, dict[str, None]]] = {}
+        for passage_lang, vectors in query_vectors.items():
+            store = self.stores.for_language(passage_lang)
+            pool = pools.setdefault(id(store), (store, dict.fromkeys(keyword_ids)))[1]
+            for qv in vectors:
+                pool.update(dict.fromkeys(h.chunk_id for h in store.query(qv.vector, self.dense_candidates)))
+        return {key: store.vectors(list(pool)) for key, (store, pool) in pools.items()}  # type: ignore[attr-defined]
+
+    def _dense_ranking(self, qv: QueryVector, stored: Mapping[str, np.ndarray]) -> list[str]:
+        if not stored:
+            return []
+        ids = list(stored)
+        cosines = np.stack([stored[cid] for cid in ids]) @ qv.vector
+        order = np.argsort(-cosines, kind="stable")[: self.dense_candidates]
+        return [ids[int(i)] for i in order]
+
     def _similarities(self, fused: Mapping[str, float], languages: Mapping[str, Language],
-                      query_vectors: Mapping[Language, list[QueryVector]]) -> dict[str, float]:
+                      query_vectors: Mapping[Language, list[QueryVector]],
+                      stored: Mapping[int, Mapping[str, np.ndarray]]) -> dict[str, float]:
         similarity: dict[str, float] = {}
         for passage_lang, vectors in query_vectors.items():
-            ids = [cid for cid in fused if languages[cid] == passage_lang]
-            for cid, stored in self.stores.for_language(passage_lang).vectors(ids).items():
-                similarity[cid] = max(float(np.dot(stored, qv.vector)) for qv in vectors)
+            store = self.stores.for_language(passage_lang)
+            known = stored.get(id(store), {})
+            missing = [cid for cid in fused if languages[cid] == passage_lang and cid not in known]
+            found = {**known, **store.vectors(missing)} if missing else known
+            for cid in fused:
+                if languages[cid] == passage_lang and cid in found:
+                    similarity[cid] = max(float(np.dot(found[cid], qv.vector)) for qv in vectors)
         return similarity
 
     def _diversify(self, ordered: list[str], live: dict) -> list[str]:
