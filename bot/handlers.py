@@ -164,6 +164,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         async with typing(context, chat_id):
             answer_id, answer = await found.answer(chat_id, user_id, text, language,
                                                    remember_language=spoken is not None)
+        if answer.outcome == "conversation":
+            await reply_plain(message, answer.answer)
+            return
         if answer.refused:  # stored with refused=1: /unanswered shows it to admins
             log.info("question not covered by the library (answer %d, %s)", answer_id, answer.refusal)
         await reply_html(message, render.answer_messages(answer),

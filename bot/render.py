@@ -147,7 +147,14 @@ def quotes_html(answer: Answer) -> str:
     if not answer.citations:
         return escape(translator(answer.language).gettext("This answer has no quoted passages."))
     return "\n\n".join(f"<b>[{c.n}] {escape(c.title)}</b>{_where(c.location)}\n"
-                         f"<blockquote expandable>{escape(c.quote)}</blockquote>" for c in answer.citations)
+                         f"<blockquote expandable>{_in_context(c)}</blockquote>" for c in answer.citations)
+
+
+def _in_context(citation: Citation) -> str:
+    """The quote in bold where it stands: the sentence before and after it, from the same passage."""
+    before = f"{escape(' '.join(citation.before.split()))} " if citation.before.strip() else ""
+    after = f" {escape(' '.join(citation.after.split()))}" if citation.after.strip() else ""
+    return f"{before}<b>{escape(' '.join(citation.quote.split()))}</b>{after}"
 
 
 def quote_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -58,9 +58,13 @@ class Services:
     def _answer(self, chat_id: int, user_id: int | None, text: str, language: Language,
                 remember_language: bool) -> tuple[int, Answer]:
         answer = self.kb.ask(text, self.store.history(chat_id), language=language)
-        answer_id = self.store.save_answer(chat_id, user_id, answer)
         if remember_language:
             self.store.set_language(chat_id, answer.language)
+        if answer.outcome == "conversation":
+            # "hi", "thanks": not a question for the library, so neither logged among the
+            # questions (nor the unanswered ones) nor something a follow-up could lean on.
+            return 0, answer
+        answer_id = self.store.save_answer(chat_id, user_id, answer)
         if not answer.refused:  # a refusal adds nothing a follow-up could lean on
             self.store.add_exchange(chat_id, text, answer.answer)
         return answer_id, answer

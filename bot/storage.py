@@ -198,4 +198,6 @@ def answer_from_dict(data: dict[str, Any]) -> Answer:
     return Answer(question=data["question"], answer=data["answer"], refused=data["refused"],
                   citations=[Citation(**c) for c in data["citations"]], latency_ms=data.get("latency_ms", 0.0),
                   mode=data.get("mode", "extractive"), fallback_reason=data.get("fallback_reason"),
-                  language=data.get("language", "en"), refusal=data.get("refusal"))
+                  language=data.get("language", "en"), refusal=data.get("refusal"),
+                  outcome=data.get("outcome") or ("refused" if data["refused"] else "answered"),
+                  intent=data.get("intent"))

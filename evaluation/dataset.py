@@ -6,6 +6,10 @@ not throw away a whole evaluation run; the command still exits non-zero at the e
 Every item has a language pair `lang`: "<question>-<source>" ("zh-zh", "zh-en", "en-zh", "en-en")
 or "<question>-oos" for an out-of-scope question. Items without one get it inferred: the question's
 language from its script (knowledge.language), the source's assumed to be the same.
+
+An item may say what `kind` of message it is (KINDS): how owners ask (direct, paraphrase,
+first-person, follow-up), a question the library does not cover (out-of-scope), or small talk
+("hi", "thanks": answerable false; the reply must be conversation, neither an answer nor a refusal).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from knowledge.language import primary
 from knowledge.types import Turn
 
 LANG_PAIR = re.compile(r"^(zh|en)-(zh|en|oos)$")
+# What kind of message an item is, as owners write them; answer-level figures are reported per kind.
+KINDS = ("direct", "paraphrase", "first-person", "follow-up", "out-of-scope", "small-talk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +39,7 @@ class EvalItem:
     history: tuple[Turn, ...] = ()
     split: str | None = None
     lang: str = "en-en"
+    kind: str = "direct"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +138,19 @@ def parse_item(record: Any) -> EvalItem:
         history=_history(record.get("history")),
         split=str(record["split"]) if record.get("split") is not None else None,
         lang=_lang(record.get("lang"), question, answerable),
+        kind=_kind(record.get("kind"), answerable, bool(record.get("history"))),
     )
+
+
+def _kind(value: Any, answerable: bool, has_history: bool) -> str:
+    """The item's kind; without one: a follow-up when it has history, else direct or out-of-scope."""
+    if value is None:
+        return "follow-up" if has_history and answerable else ("direct" if answerable else "out-of-scope")
+    if value not in KINDS:
+        raise ValueError(f"`kind` must be one of {', '.join(KINDS)}")
+    if (value in ("out-of-scope", "small-talk")) == answerable:
+        raise ValueError(f"a {value} item must be answerable: {'false' if answerable else 'true'}")
+    return str(value)
 
 
 def _lang(value: Any, question: str, answerable: bool) -> str:

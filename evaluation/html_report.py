@@ -14,9 +14,17 @@ CARDS = [("hit@1", "hit@1"), ("hit@k", "hit@k"), ("mrr", "MRR"), ("ndcg@k", "nDC
          ("key_fact_hit", "key facts found"), ("refusal_precision", "refusal precision"),
          ("refusal_recall", "refusal recall"), ("false_refusal_rate", "false refusals"),
          ("latency_p50_ms", "latency p50 (ms)"), ("latency_p95_ms", "latency p95 (ms)")]
-LANG_COLUMNS = ["items", "hit@1", "hit@k", "mrr", "key_fact_hit", "citation_precision", "false_refusal_rate",
+LANG_KIND_COLUMNS = ["items", "answered", "hedged", "refused", "conversation", "key_fact_hit", "citation_precision",
+                "right_document_first"]
+KIND_LABELS = {"key_fact_hit": "key facts found", "citation_precision": "citation precision",
+               "right_document_first": "right document first"}
+COLUMNS = ["items", "hit@1", "hit@k", "mrr", "key_fact_hit", "citation_precision", "false_refusal_rate",
                 "refusal_recall", "refused_out_of_scope", "verbatim_validity"]
 LANG_LABELS = {"refusal_recall": "out-of-scope refused (share)", "refused_out_of_scope": "out-of-scope refused (n)"}
+KIND_COLUMNS = ["items", "answered", "hedged", "refused", "conversation", "key_fact_hit", "citation_precision",
+                "right_document_first"]
+KIND_LABELS = {"key_fact_hit": "key facts found", "citation_precision": "citation precision",
+               "right_document_first": "right document first"}
 COLUMNS = ["items", "hit@1", "hit@3", "hit@5", "hit@k", "mrr", "ndcg@k", "citation_precision", "key_fact_hit",
            "refusal_recall", "false_refusal_rate", "latency_p50_ms"]
 
@@ -31,7 +39,7 @@ def render(report: dict[str, Any]) -> str:
         run=report["run"], summary=summary, items=items, fmt=fmt,
         cards=[(key, label.replace("@k", f"@{k}")) for key, label in CARDS],
         columns=[c for c in COLUMNS if c != "hit@k" or k not in (1, 3, 5)], labels={c: dict(CARDS).get(c, c).replace("@k", f"@{k}") for c in COLUMNS},
-        lang_columns=LANG_COLUMNS,
+        lang_columns=LANG_COLUMNS, kind_columns=KIND_COLUMNS, kind_labels=KIND_LABELS,
         lang_labels={c: LANG_LABELS.get(c) or dict(CARDS).get(c, c).replace("@k", f"@{k}") for c in LANG_COLUMNS},
         failures=[item for item in items if item["problems"]],
         rank_of=rank_of_first_expected,

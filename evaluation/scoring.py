@@ -6,9 +6,10 @@ from collections import defaultdict
 from typing import Any, Callable, Sequence
 
 from evaluation import metrics
-from evaluation.dataset import EvalItem
+from evaluation.dataset import KINDS, EvalItem
 from knowledge.types import Answer, Chunk
 
+OUTCOMES = ("answered", "hedged", "refused", "conversation")
 # The figures a baseline comparison and the CI gate look at; True means higher is better.
 HEADLINE = {
     "hit@1": True,
@@ -41,10 +42,13 @@ def score_item(item: EvalItem, answer: Answer, k: int, chunk_of: Callable[[str],
                                                              item.expected_sources),
             "key_fact_hit": metrics.keyword_hit("" if answer.refused else answer.answer, item.expected_keywords),
         })
+    if item.kind == "small-talk":
+        scores["small_talk_handled"] = 1.0 if answer.outcome == "conversation" else 0.0
     record.update({
         "id": item.id,
         "topic": item.topic,
         "lang": item.lang,
+        "kind": item.kind,
         "answerable": item.answerable,
         "expected_sources": list(item.expected_sources),
         "expected_keywords": list(item.expected_keywords),
@@ -64,14 +68,25 @@ def _is_verbatim(quote: str, chunk: Chunk | None) -> bool:
 def problems_of(record: dict[str, Any], k: int) -> list[str]:
     """What went wrong with one item, in words a reader of the report understands."""
     scores, found = record["metrics"], []
+    outcome = outcome_of(record)
     if scores.get("verbatim_valid") is False:
         found.append("a quote is not verbatim")
+    if record.get("kind") == "small-talk":
+        if outcome != "conversation":
+            found.append(f"small talk {outcome} instead of a conversational reply")
+        return found
     if not record["answerable"]:
-        if not record["refused"]:
+        if outcome == "answered":
             found.append("answered an out-of-scope question")
+        elif outcome == "hedged":
+            found.append("hedged an out-of-scope question (offered the closest passages)")
+        elif outcome == "conversation":
+            found.append("took an out-of-scope question for small talk")
         return found
     if record["refused"]:
         found.append("refused an answerable question")
+    elif outcome == "hedged":
+        found.append("hedged an answerable question")
     if record["expected_sources"] and scores["hit@k"] == 0:
         found.append(f"no expected source in the top {k}")
     elif record["expected_sources"] and scores["hit@1"] == 0:
@@ -81,6 +96,11 @@ def problems_of(record: dict[str, Any], k: int) -> list[str]:
     if not record["refused"] and scores["key_fact_hit"] is not None and scores["key_fact_hit"] < 1:
         found.append("key fact missing from the answer")
     return found
+
+
+def outcome_of(record: dict[str, Any]) -> str:
+    """answered / hedged / refused / conversation (reports written before outcomes: from `refused`)."""
+    return record.get("outcome") or ("refused" if record["refused"] else "answered")
 
 
 # The order language groups are shown in: same-language, across languages, then out-of-scope.
@@ -97,7 +117,33 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         by_lang[record.get("lang") or "unspecified"].append(record)
     summary["by_topic"] = {topic: _summary_of(group) for topic, group in sorted(by_topic.items())}
     summary["by_lang"] = {lang: _summary_of(by_lang[lang]) for lang in sorted(by_lang, key=_lang_rank)}
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_kind[record.get("kind") or ("direct" if record["answerable"] else "out-of-scope")].append(record)
+    summary["by_kind"] = {kind: _kind_summary(by_kind[kind]) for kind in sorted(by_kind, key=_kind_rank)}
     return summary
+
+
+def _kind_rank(kind: str) -> tuple[int, str]:
+    return (KINDS.index(kind) if kind in KINDS else len(KINDS), kind)
+
+
+def _kind_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What owners got, per kind of message: answered / hedged / refused / conversation, and how good."""
+    outcomes = [outcome_of(r) for r in records]
+    answerable = [r for r in records if r["answerable"]]
+    cited = [(r, c) for r in answerable for c in r["citations"]]
+    return {
+        "items": len(records),
+        **{outcome: outcomes.count(outcome) for outcome in OUTCOMES},
+        "key_fact_hit": metrics.mean(r["metrics"].get("key_fact_hit") for r in answerable),
+        "citation_precision": (sum(1 for r, c in cited if c["doc_id"] in r["expected_sources"]) / len(cited))
+        if cited else None,
+        "right_document_first": metrics.mean(
+            (1.0 if outcome_of(r) in ("answered", "hedged") and r["citations"]
+             and r["citations"][0]["doc_id"] in r["expected_sources"] else 0.0)
+            for r in answerable if r["expected_sources"]),
+    }
 
 
 def _lang_rank(lang: str) -> tuple[int, str]:
@@ -105,6 +151,8 @@ def _lang_rank(lang: str) -> tuple[int, str]:
 
 
 def _summary_of(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    talk = [r for r in records if r.get("kind") == "small-talk"]
+    records = [r for r in records if r.get("kind") != "small-talk"]  # neither answerable nor out of scope
     answerable = [r for r in records if r["answerable"]]
     with_sources = [r for r in answerable if r["expected_sources"]]
     cited = [c for r in answerable for c in r["citations"]]
@@ -115,7 +163,7 @@ def _summary_of(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for r in records:
         modes[r["mode"]] += 1
     summary: dict[str, Any] = {
-        "items": len(records),
+        "items": len(records) + len(talk),
         "answerable": len(answerable),
         "out_of_scope": len(records) - len(answerable),
         "with_problems": sum(1 for r in records if r["problems"]),
@@ -136,6 +184,14 @@ def _summary_of(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "fallbacks": sum(1 for r in records if r.get("fallback_reason")),
     }
     summary.update(metrics.refusal_scores((r["answerable"], r["refused"]) for r in records))
+    outcomes = [outcome_of(r) for r in records]
+    summary["hedged"] = outcomes.count("hedged")
+    out_of_scope = [outcome for r, outcome in zip(records, outcomes) if not r["answerable"]]
+    # Refused or hedged: no confident answer to what the library does not cover.
+    summary["out_of_scope_not_answered"] = (sum(1 for o in out_of_scope if o in ("refused", "hedged"))
+                                           / len(out_of_scope)) if out_of_scope else None
+    summary["small_talk"] = len(talk)
+    summary["small_talk_handled"] = metrics.mean(r["metrics"].get("small_talk_handled") for r in talk)
     return summary
 
 

@@ -45,11 +45,17 @@ def print_summary(console: Console, report: dict[str, Any], max_failures: int = 
     console.print(table)
     if summary.get("by_lang"):
         console.print(language_table(summary))
+    if summary.get("by_kind"):
+        console.print(kind_table(summary))
     console.print(
         f"verbatim quotes {fmt(summary['verbatim_validity'])} · refusal precision "
         f"{fmt(summary['refusal_precision'])} · latency p50 {summary['latency_p50_ms']} ms, "
         f"p95 {summary['latency_p95_ms']} ms · modes {summary['modes']}"
-        + (f" · {summary['fallbacks']} LLM fallbacks" if summary["fallbacks"] else ""))
+        + (f" · {summary['fallbacks']} LLM fallbacks" if summary["fallbacks"] else "")
+        + (f" · hedged {summary['hedged']}" if summary.get("hedged") else "")
+        + (f" · out of scope not answered {fmt(summary['out_of_scope_not_answered'])}"
+           if summary.get("out_of_scope_not_answered") is not None else "")
+        + (f" · small talk handled {fmt(summary['small_talk_handled'])}" if summary.get("small_talk") else ""))
     failures = [item for item in report["items"] if item["problems"]]
     if failures:
         listing = Table(title=f"{len(failures)} items with problems", title_justify="left", show_lines=False)
@@ -75,6 +81,22 @@ def language_table(summary: dict[str, Any]) -> Table:
         table.add_column(label.replace("@k", f"@{k}"), justify="right")
     for lang, group in summary["by_lang"].items():
         table.add_row(lang, str(group["items"]), *(fmt(group.get(c)) for c in LANG_COLUMNS))
+    return table
+
+
+KIND_COLUMNS = ["answered", "hedged", "refused", "conversation", "key_fact_hit", "citation_precision",
+                "right_document_first"]
+
+
+def kind_table(summary: dict[str, Any]) -> Table:
+    table = Table(title="By kind of message (what owners got)", title_justify="left")
+    table.add_column("kind")
+    table.add_column("items", justify="right")
+    for column in KIND_COLUMNS:
+        table.add_column({"right_document_first": "right doc first"}.get(column, LABELS.get(column, column)),
+                         justify="right")
+    for kind, group in summary["by_kind"].items():
+        table.add_row(kind, str(group["items"]), *(fmt(group.get(c)) for c in KIND_COLUMNS))
     return table
 
 

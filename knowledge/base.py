@@ -9,18 +9,17 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
-from knowledge import answering, bridge, refusal
+from knowledge import answering, bridge, smalltalk
 from knowledge.catalog import Catalog
 from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
+from knowledge.deliberation import ANSWER_PASSAGES, Deliberation, deliberate
 from knowledge.embeddings import Embedder, LazyEmbedder
 from knowledge.keyword import KeywordIndexCache
-from knowledge.chinese import to_simplified
 from knowledge.language import Language, primary
-from knowledge.refusal_texts import Refusal, library_overview, refusal_text
+from knowledge.refusal_texts import Refusal, hedge_text, join_sentences, library_overview, refusal_text
 from knowledge.retrieval import HybridRetriever, RetrievalResult
 from knowledge.sentences import SentenceVectors
 from knowledge.store import PassageStores, passage_language
-from knowledge.text import content_words
 from knowledge.types import Answer, Chunk, Citation, Retrieved, ScoredChunk, SourceInfo, Turn
 
 if TYPE_CHECKING:
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 Generator = Callable[[str, Sequence[Turn], Sequence[ScoredChunk]], tuple[str, list[Citation]]]
 # Rewrites a follow-up (question, history) as a standalone search query, or raises.
 Condenser = Callable[[str, Sequence[Turn]], str]
-ANSWER_PASSAGES = 4
 
 
 def _failure_reason(error: Exception) -> str:
@@ -120,33 +118,42 @@ class KnowledgeBase:
         answer.language = primary(question, default=language)
         if answer.refusal is not None:
             answer.answer = refusal_text(answer.refusal, answer.language, self.sources())
+        elif answer.outcome == "conversation" and answer.intent is not None:
+            answer.answer = smalltalk.reply(answer.intent, answer.language)
+            if answer.intent == "about_library":
+                answer.answer = join_sentences(answer.answer, self.library_overview(answer.language), answer.language)
+        elif answer.outcome == "hedged":
+            answer.answer = f"{hedge_text(answer.language)}\n\n{answer.answer}"
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
 
     def _answer(self, question: str, history: list[Turn]) -> Answer:
         if not question or is_gibberish(question):
             return self._refusal(question, "unclear")
+        intent = smalltalk.intent_of(question)
+        if intent is not None:
+            return Answer(question=question, answer="", refused=False, outcome="conversation", intent=intent)
         if is_instruction_attack(question):
             return self._refusal(question, "instructions")
-        query, condense_failure = search_query(question, history), None
+        asked = smalltalk.without_pleasantries(question)
+        query, condense_failure = search_query(asked, history), None
         if self.condenser is not None and history:
             try:
-                query = self.condenser(question, history)
+                query = self.condenser(asked, history)
             except Exception as error:  # the heuristic query stands
                 condense_failure = f"condense: {_failure_reason(error)}"
                 log.warning("condensing the follow-up failed, searching heuristically: %s", condense_failure)
-        result = self.retrieve(query, max(self.settings.retrieval_top_k, ANSWER_PASSAGES))
+        thought = self.deliberate(asked, query)
+        result, passages, candidates, scores = thought.result, thought.passages, thought.candidates, thought.scores
         answer = Answer(question=question, answer="", refused=False, search_query=query,
-                        retrieved=[Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score) for s in result.ranked],
+                        retrieved=[Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score)
+                                   for s in answering.other_language_first(result.ranked, candidates, scores,
+                                                                           result.language)],
                         fallback_reason=condense_failure)
-        passages = result.passages(ANSWER_PASSAGES)
-        candidates, scores = self._score_sentences(question, query, result, passages)
-        answer.retrieved = [Retrieved(s.chunk.doc_id, s.chunk.chunk_id, s.score)
-                            for s in answering.other_language_first(result.ranked, candidates, scores, result.language)]
-        # Refusal is a retrieval decision: nothing close enough to the question, nothing to say.
-        if scores.best_relevance < 0:
+        if thought.outcome == "refused":
             return self._refuse(answer, "not_covered")
-        if self.generator is not None:
+        answer.outcome = thought.outcome
+        if self.generator is not None and thought.outcome == "answered":
             try:
                 answer.answer, answer.citations = self.generator(question, history, passages)
                 answer.mode = "generative"
@@ -163,45 +170,27 @@ class KnowledgeBase:
         answer.answer, answer.citations = composed.text, composed.citations
         return answer
 
+    def deliberate(self, question: str, query: str | None = None) -> Deliberation:
+        """The evidence and the decision for `question` searched as `query` (evaluation and
+        calibration read it too)."""
+        query = query or question
+        result = self.retrieve(query, max(self.settings.retrieval_top_k, ANSWER_PASSAGES))
+        return deliberate(self.settings, self.catalog, self.embedders, self.keywords.get(), question, query, result)
+
     def relevance(self, question: str, history: Sequence[Turn] = ()) -> dict[str, float]:
         """The refusal evidence for `question` (calibration uses it): per passage language, the
         best cosine of a sentence there, as that language's model measures it."""
-        query = search_query(question, list(history))
-        result = self.retrieve(query, self.settings.retrieval_top_k)
-        candidates, scores = self._score_sentences(question, query, result, result.passages(ANSWER_PASSAGES))
+        thought = self.deliberate(question, search_query(question, list(history)))
         best: dict[str, float] = {}
-        for candidate, similarity in zip(candidates, scores.similarity):
+        for candidate, similarity in zip(thought.candidates, thought.scores.similarity):
             language = passage_language(candidate.chunk.text)
             best[language] = max(best.get(language, -1.0), float(similarity))
         return best
 
-    def _score_sentences(self, question: str, query: str, result: RetrievalResult,
-                         passages: Sequence[ScoredChunk]) -> tuple[list[answering.Candidate], answering.Scores]:
-        candidates = answering.candidates_from(passages)
-        judges: dict[str, answering.Judge] = {}
-        for passage_lang, query_vectors in result.query_vectors.items():
-            embedder = self.embedders[passage_lang]
-            readings: list[answering.Reading] = []
-            for qv in query_vectors:
-                if qv.bridged:
-                    readings.append(answering.Reading([(qv.vector, 1.0)], set(content_words(qv.text)), bridged=True))
-                elif query == question:
-                    readings.append(answering.Reading([(qv.vector, 1.0)], set(content_words(question))))
-                else:  # a follow-up: its own words matter most, the previous question sets the scene
-                    own = embedder.embed_queries([to_simplified(question)])[0]
-                    terms = set(content_words(question)) or set(content_words(query))
-                    readings.append(answering.Reading([(own, 0.65), (qv.vector, 0.35)], terms))
-                    # ...and read whole, as searched: "how many of them are listed?" after "what
-                    # are the little giants?" is a question about little giants.
-                    readings.append(answering.Reading([(qv.vector, 1.0)], terms))
-            calibrated = refusal.calibration(self.settings, embedder.model_id, result.language)
-            judges[passage_lang] = answering.Judge(embedder, readings, calibrated.threshold, calibrated.scale)
-        stored = self.catalog.sentence_vectors([p.chunk.chunk_id for p in passages])
-        return candidates, answering.score_candidates(candidates, judges, stored, result.language)
-
     def _refuse(self, answer: Answer, reason: Refusal) -> Answer:
         """Marks `answer` refused; `ask` words the reason in the question's language."""
         answer.refused, answer.citations, answer.mode, answer.refusal = True, [], "extractive", reason
+        answer.outcome = "refused"
         return answer
 
     def _refusal(self, question: str, reason: Refusal) -> Answer:

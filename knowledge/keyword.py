@@ -8,6 +8,7 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Literal
 
@@ -62,6 +63,20 @@ def _latin_terms(text: str, stemmer) -> list[str]:  # type: ignore[no-untyped-de
     return stemmer.stemWords(words) if words else []
 
 
+_shared_lock = threading.Lock()  # PyStemmer objects are not thread-safe
+
+
+@lru_cache(maxsize=1)
+def _shared_stemmer():  # type: ignore[no-untyped-def]
+    return _stemmer()
+
+
+def latin_stems(text: str) -> list[str]:
+    """The English keyword terms of `text` (lowercased), exactly as the index makes them."""
+    with _shared_lock:
+        return _latin_terms(text.lower(), _shared_stemmer())
+
+
 def _tokenize(texts: list[str], stemmer, chinese_mode: ChineseMode = "bigram") -> list[list[str]]:  # type: ignore[no-untyped-def]
     return [tokens(text, stemmer, chinese_mode) for text in texts]
 
@@ -90,6 +105,20 @@ class KeywordIndex:
             languages |= {"zh", "en"}
         return cls([c.chunk_id for c in chunk_list], retriever, stemmer, chinese_mode,
                    frozenset(languages & {"zh", "en"}))
+
+    @property
+    def document_count(self) -> int:
+        return len(self.chunk_ids)
+
+    def document_frequency(self, term: str) -> int:
+        """How many indexed passages hold `term` (a stem or a character pair)."""
+        if not self.chunk_ids:
+            return 0
+        token = self._retriever.vocab_dict.get(term)
+        if token is None:
+            return 0
+        indptr = self._retriever.scores["indptr"]
+        return int(indptr[token + 1] - indptr[token])
 
     def search(self, query: str, n: int) -> list[KeywordHit]:
         if not self.chunk_ids or n <= 0:

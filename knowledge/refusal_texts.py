@@ -24,6 +24,8 @@ REASONS: dict[str, str] = {
     # Related passages were found, but no sentence in them answers the question.
     "no_answer_sentence": N_("I found related passages, but none that answers this question."),
 }
+# Weak but related evidence: said plainly before the closest passages are quoted.
+HEDGE = N_("My library only touches on this; it has no passage that answers it directly. The closest passages:")
 OVERVIEW_TOPICS = 8
 OVERVIEW_TITLES = 5
 
@@ -32,6 +34,10 @@ def refusal_text(reason: str, language: str, sources: Sequence[SourceInfo]) -> s
     """The reason in `language`, followed by what the library does cover."""
     tr = translator(language)
     return join_sentences(tr.gettext(REASONS[reason]), library_overview(sources, language), language)
+
+
+def hedge_text(language: str) -> str:
+    return translator(language).gettext(HEDGE)
 
 
 def join_sentences(first: str, second: str, language: str) -> str:

@@ -43,6 +43,10 @@ class Citation:
     chunk_id: str
     quote: str
     location: str | None = None
+    # The chunk's text just before and after the quote (verbatim, up to a sentence or two each), so
+    # a reader sees the quote where it stands.
+    before: str = ""
+    after: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,12 @@ class Answer:
     language: str = "en"
     # Why it was refused, for programs: "not_covered", "unclear", "instructions", "no_answer_sentence".
     refusal: str | None = None
+    # "answered"; "hedged" (the library only touches on it: the closest passages, said so); "refused";
+    # "conversation" (a greeting, thanks, a question about the bot: a short reply, nothing cited).
+    outcome: Literal["answered", "hedged", "refused", "conversation"] = "answered"
+    # For a conversation: what it was ("greeting", "thanks", "farewell", "acknowledgement", "about_bot",
+    # "about_library", "link").
+    intent: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

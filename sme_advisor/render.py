@@ -17,8 +17,12 @@ def print_answer(console: Console, answer: Answer) -> None:
     """The answer, its numbered quotes (verbatim, in their own language) and timing; the headings in
     the question's language."""
     tr = translator(answer.language)
-    style = "yellow" if answer.refused else "green"
-    title = tr.gettext("Not in my library") if answer.refused else tr.gettext("Answer")
+    if answer.outcome == "conversation":
+        console.print(escape(answer.answer))
+        return
+    style = "green" if answer.outcome == "answered" else "yellow"
+    title = {"refused": tr.gettext("Not in my library"), "hedged": tr.gettext("Closest passages")}.get(
+        answer.outcome, tr.gettext("Answer"))
     console.print(Panel(escape(answer.answer), title=title, title_align="left", border_style=style))
     for citation in answer.citations:
         where = f" · {escape(citation.location)}" if citation.location else ""

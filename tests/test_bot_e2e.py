@@ -139,6 +139,11 @@ async def test_quotes_button_shows_passages_and_feedback_is_stored(bot: Bot) -> 
     await bot.server.push(callback_update(chat, chat, 1, quotes))
     shown = await bot.reply(chat, mark)
     assert "<blockquote expandable>" in shown["text"] and "262" in shown["text"]
+    # The passage in its context, the quote in bold: not the answer again.
+    quoted = shown["text"].split("<blockquote expandable>")[1].split("</blockquote>")[0]
+    assert "<b>" in quoted and "262" in quoted.split("<b>")[1].split("</b>")[0]
+    assert quoted.replace("<b>", "").replace("</b>", "") != quoted.split("<b>")[1].split("</b>")[0]
+    assert "more than 300 giant small companies" in quoted or "Patrick Liang" in quoted or "MIIT data" in quoted
     edited = await bot.server.wait_for("editMessageReplyMarkup", chat_id=chat, after=mark)
     assert not any(b.startswith("q:") for b in buttons(edited.params))  # shown once; the votes stay
     assert await bot.server.wait_for("answerCallbackQuery", after=mark)
@@ -161,6 +166,20 @@ async def test_out_of_scope_is_refused_and_logged_for_admins(bot: Bot) -> None:
     assert "weather in Paris" in listing["text"]
     stats = await bot.ask(ADMIN, "/stats")
     assert "Questions: " in stats["text"] and "Not covered: " in stats["text"] and "👍 1" in stats["text"]
+
+
+async def test_small_talk_gets_a_short_reply_and_is_not_counted_as_unanswered(bot: Bot) -> None:
+    chat = next(_chats)
+    before = bot.services.store.stats()
+    for message, expected in (("hi", "Ask me anything"), ("thanks!", "welcome"), ("who are you?", "SME Advisor"),
+                              ("https://example.com/some-article", "can't open links")):
+        reply = await bot.ask(chat, message)
+        assert expected in reply["text"] and "[1]" not in reply["text"] and "reply_markup" not in reply
+    assert "您好" in (await bot.ask(chat, "你好"))["text"]
+    after = bot.services.store.stats()
+    assert (after.questions, after.refused) == (before.questions, before.refused)
+    listing = await bot.ask(ADMIN, "/unanswered")
+    assert "example.com" not in listing["text"] and "who are you" not in listing["text"]
 
 
 async def test_admin_upload_is_ingested_then_answered_listed_and_removable(bot: Bot) -> None:

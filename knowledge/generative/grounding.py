@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
+from knowledge.answering import surroundings
 from knowledge.generative import quotes, terms
 from knowledge.generative.claims import Claim, parse, says_no_answer
 from knowledge.generative.errors import GenerationError
@@ -181,5 +182,6 @@ def _compose(kept: list[_Kept], passages: list[_Passage], dropped: int, causes: 
     for n, (index, span) in enumerate(spans, 1):
         chunk = passages[index].chunk
         quote = chunk.text[span.start:span.end]
-        citations.append(Citation(n, chunk.doc_id, chunk.title, chunk.chunk_id, quote, chunk.location))
+        before, after = surroundings(chunk.text, span.start, span.end)
+        citations.append(Citation(n, chunk.doc_id, chunk.title, chunk.chunk_id, quote, chunk.location, before, after))
     return Grounded(text, citations, dropped, causes)

@@ -1,0 +1,228 @@
+"""Fits knowledge/answer_model.json on the development splits: which sentence to quote, and when to
+answer, hedge or refuse.
+
+    .venv/bin/python benchmarks/fit_answer_model.py [--data-dir DIR] [--write]
+
+The library is the starter shelf padded with the same-domain documents of tests/fixtures/padding
+(built in DIR on first use, reused afterwards). For every dev item of the question sets
+(evaluation/sets/*.jsonl; small talk, instruction attacks and gibberish never reach this model):
+
+1. Sentence weights: a listwise softmax over the candidate sentences of each answerable item, the
+   sentences holding an expected key fact being the right ones. Weights are rescaled so that a
+   sentence's own relevance weighs 1 (the unit the answer's margins are written in).
+2. The decision: logistic regression of "answerable" on the question-level evidence, then two cut
+   points on its probability: `hedge_at`, the highest that keeps false refusals within
+   MAX_FALSE_REFUSALS, and `answer_at`, the lowest at or above it that answers no more than
+   MAX_OOS_ANSWERED of the out-of-scope items outright.
+
+It prints the dev figures each step reaches; the gate split is never read. `--write` saves the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SENTENCE_FEATURES = ("relevance", "context", "coverage", "passage_coverage", "type_hit", "other_language", "pair", "rank")
+MAX_FALSE_REFUSALS = 0.02
+MAX_OOS_ANSWERED = 0.03
+L2_SENTENCE = 0.05
+L2_DECISION = 0.02
+
+
+@dataclass
+class Item:
+    id: str
+    answerable: bool
+    keywords: list[str]
+    kind: str
+    features: np.ndarray  # candidates x SENTENCE_FEATURES
+    valid: np.ndarray  # candidates that may be quoted (the question's own language first)
+    positive: np.ndarray  # candidates holding a key fact
+    thought: object
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", default=str(Path("/tmp") / "sme-fit-library"))
+    parser.add_argument("--split", default="dev")
+    parser.add_argument("--write", action="store_true", help="save knowledge/answer_model.json")
+    args = parser.parse_args()
+    items = collect(Path(args.data_dir), args.split)
+    answerable = [i for i in items if i.answerable and i.positive.any()]
+    print(f"{len(items)} {args.split} items: {sum(i.answerable for i in items)} answerable "
+          f"({len(answerable)} with a key fact among the candidates), {sum(not i.answerable for i in items)} out of scope")
+
+    from knowledge.answer_model import SentenceWeights
+
+    default = SentenceWeights()
+    start = np.array([getattr(default, name) for name in SENTENCE_FEATURES])
+    print(f"sentence choice, default weights: key fact first {first_hit(answerable, start):.3f}")
+    weights = fit_listwise(answerable, start)
+    print(f"sentence choice, fitted weights:  key fact first {first_hit(answerable, weights):.3f}  "
+          + ", ".join(f"{n}={w:.3f}" for n, w in zip(SENTENCE_FEATURES, weights)))
+
+    from knowledge.answer_model import DECISION_FEATURES
+
+    rows = np.array([[decision_row(item, weights)[name] for name in DECISION_FEATURES] for item in items])
+    labels = np.array([1.0 if item.answerable else 0.0 for item in items])
+    bias, coef = fit_logistic(rows, labels)
+    probability = 1 / (1 + np.exp(-(bias + rows @ coef)))
+    hedge_at, answer_at = cut_points(probability, labels)
+    report(items, probability, hedge_at, answer_at)
+    model = {
+        "fitted_on": f"{args.split} splits of evaluation/sets/*.jsonl over the starter shelf + tests/fixtures/padding",
+        "sentence": {name: round(float(w), 4) for name, w in zip(SENTENCE_FEATURES, weights)},
+        "decision": {"bias": round(float(bias), 4),
+                     "weights": {name: round(float(c), 4) for name, c in zip(DECISION_FEATURES, coef)},
+                     "answer_at": round(float(answer_at), 4), "hedge_at": round(float(hedge_at), 4)},
+    }
+    print(json.dumps(model, indent=2))
+    if args.write:
+        path = ROOT / "knowledge" / "answer_model.json"
+        path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+
+
+def collect(data_dir: Path, split: str) -> list[Item]:
+    from evaluation.dataset import load_items
+    from ingest.pipeline import ingest_paths
+    from ingest.starter import ingest_starter
+    from knowledge import smalltalk
+    from knowledge.base import KnowledgeBase
+    from knowledge.chinese import to_simplified
+    from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
+    from sme_advisor.settings import Settings
+
+    kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=data_dir))
+    if kb.is_empty():
+        ingest_starter(kb)
+    ingest_paths(kb, [ROOT / "tests" / "fixtures" / "padding"], topics=["general-business"])
+    items: list[Item] = []
+    for path in sorted((ROOT / "evaluation" / "sets").glob("*.jsonl")):
+        kinds = {json.loads(line)["id"]: json.loads(line).get("kind") for line in path.read_text().splitlines()
+                 if line.strip()}
+        for item in load_items(path, split).items:
+            question = item.question
+            if kinds.get(item.id) == "small-talk" or smalltalk.intent_of(question) or is_gibberish(question) \
+                    or is_instruction_attack(question):
+                continue
+            asked = smalltalk.without_pleasantries(question)
+            thought = kb.deliberate(asked, search_query(asked, list(item.history)))
+            scores, candidates = thought.scores, thought.candidates
+            features = np.column_stack([scores.relevance, scores.context, scores.coverage, scores.passage_coverage,
+                                        scores.type_hit, scores.other_language,
+                                        [float(len(c.spans) > 1) for c in candidates],
+                                        [1 / (1 + c.passage_rank) for c in candidates]]) \
+                if candidates else np.zeros((0, len(SENTENCE_FEATURES)))
+            valid = np.isfinite(scores.ranking) & (scores.relevance > -1.0) if candidates else np.zeros(0, bool)
+            facts = [to_simplified(k).lower() for k in item.expected_keywords]
+            positive = np.array([bool(facts) and any(f in to_simplified(c.text).lower() for f in facts)
+                                 for c in candidates], dtype=bool) & valid
+            items.append(Item(item.id, item.answerable, list(item.expected_keywords), kinds.get(item.id) or "",
+                              features, valid, positive, thought))
+    kb.close()
+    return items
+
+
+def first_hit(items: list[Item], weights: np.ndarray) -> float:
+    hits = 0
+    for item in items:
+        score = np.where(item.valid, item.features @ weights, -np.inf)
+        hits += bool(item.positive[int(np.argmax(score))])
+    return hits / max(1, len(items))
+
+
+def fit_listwise(items: list[Item], start: np.ndarray, steps: int = 3000, rate: float = 0.05) -> np.ndarray:
+    weights = start.astype(float).copy()
+    for _ in range(steps):
+        gradient = L2_SENTENCE * (weights - start)
+        for item in items:
+            f = item.features[item.valid]
+            pos = item.positive[item.valid]
+            s = f @ weights
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            q = np.where(pos, p, 0.0)
+            q /= q.sum()
+            gradient += f.T @ (p - q) / len(items)
+        weights -= rate * gradient
+    return weights / weights[0]  # relevance weighs 1
+
+
+def decision_row(item: Item, weights: np.ndarray) -> dict[str, float]:
+    """The decision features of an item, its top sentence chosen by `weights`."""
+    from knowledge import answering
+    from knowledge.deliberation import decision_features
+    from knowledge.evidence import QuestionTerms
+
+    thought = item.thought
+    scores = thought.scores
+    if not thought.candidates:
+        return {"best_relevance": -1.0}
+    ranking = np.where(item.valid, item.features @ weights, -np.inf)
+    rescored = answering.Scores(scores.similarity, scores.relevance, scores.context, scores.coverage,
+                                scores.passage_coverage, scores.type_hit, scores.other_language, ranking)
+    terms = thought.terms or [QuestionTerms(())]
+    row = decision_features(thought.candidates, rescored, terms, thought.passages, thought.result.language)
+    return row or {"best_relevance": -1.0}
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 20000, rate: float = 0.1) -> tuple[float, np.ndarray]:
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / std
+    w, b = np.zeros(x.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        w -= rate * (z.T @ (p - y) / len(y) + L2_DECISION * w)
+        b -= rate * float(np.mean(p - y))
+    coef = w / std
+    return b - float(mean @ coef), coef
+
+
+def cut_points(probability: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    answerable, oos = probability[labels == 1], probability[labels == 0]
+    grid = np.unique(np.concatenate([probability, [0.0, 1.0]]))
+    hedge_candidates = [t for t in grid if np.mean(answerable < t) <= MAX_FALSE_REFUSALS]
+    hedge_at = max(hedge_candidates) if hedge_candidates else 0.0
+    answer_candidates = [t for t in grid if t >= hedge_at and np.mean(oos >= t) <= MAX_OOS_ANSWERED]
+    answer_at = min(answer_candidates) if answer_candidates else 1.0
+    # Centre each cut in the gap below it, so a new item close to the boundary is not decided by
+    # the last digit.
+    return _centred(hedge_at, probability), _centred(answer_at, probability)
+
+
+def _centred(cut: float, probability: np.ndarray) -> float:
+    below = probability[probability < cut]
+    return (cut + below.max()) / 2 if len(below) else cut
+
+
+def report(items: list[Item], probability: np.ndarray, hedge_at: float, answer_at: float) -> None:
+    outcome = np.where(probability >= answer_at, "answered", np.where(probability >= hedge_at, "hedged", "refused"))
+    for kind in sorted({i.kind or ("out-of-scope" if not i.answerable else "direct") for i in items}):
+        chosen = [n for n, i in enumerate(items) if (i.kind or ("out-of-scope" if not i.answerable else "direct")) == kind]
+        counts = {o: sum(1 for n in chosen if outcome[n] == o) for o in ("answered", "hedged", "refused")}
+        print(f"  {kind:14s} {len(chosen):4d}  " + "  ".join(f"{o} {c}" for o, c in counts.items()))
+    labels = np.array([i.answerable for i in items])
+    print(f"cut points: hedge from {hedge_at:.3f}, answer from {answer_at:.3f}; false refusals "
+          f"{np.mean(outcome[labels] == 'refused'):.3f}, out of scope refused {np.mean(outcome[~labels] == 'refused'):.3f}, "
+          f"answered outright {np.mean(outcome[~labels] == 'answered'):.3f}")
+    for n in np.argsort(probability):
+        item = items[n]
+        wrong = (item.answerable and outcome[n] == "refused") or (not item.answerable and outcome[n] != "refused")
+        if wrong:
+            print(f"    {'answerable' if item.answerable else 'OUT OF SCOPE'} p={probability[n]:.3f} {outcome[n]:8s} {item.id}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The fitted weights of answering: which sentence to quote, and whether to answer, hedge or refuse.
+
+Both are small linear models over evidence the answer path computes anyway (knowledge/answering.py,
+knowledge/evidence.py), fitted on the development splits of the question sets by
+`benchmarks/fit_answer_model.py` and kept in `answer_model.json` beside this file; the gate splits
+only check them. Weights are in relevance units: a sentence's own relevance has weight 1.
+
+Decision: p = logistic(bias + Σ weight · feature) is the probability that the library answers the
+question. At or above `answer_at` the best sentences are quoted; from `hedge_at` the reply says the
+library only touches on the question and offers the closest passages; below, it is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+MODEL_PATH = Path(__file__).with_name("answer_model.json")
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceWeights:
+    relevance: float = 1.0
+    context: float = 0.0
+    coverage: float = 0.15
+    passage_coverage: float = 0.0
+    type_hit: float = 0.0
+    other_language: float = -1.0
+    pair: float = -0.1
+    rank: float = 0.04
+
+
+DECISION_FEATURES = ("best_relevance", "top_relevance", "top_context", "top_coverage", "top_passage_coverage",
+                     "best_passage_coverage", "unknown_terms", "missing_term", "cross_language")
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionModel:
+    bias: float
+    weights: Mapping[str, float]
+    answer_at: float
+    hedge_at: float
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+# Until a model is fitted: answer exactly when a sentence reaches its model's threshold (the
+# decision before this file existed), never hedge.
+_THRESHOLD_ONLY = DecisionModel(0.0, {"best_relevance": 60.0}, 0.5, 0.5)
+
+
+@lru_cache(maxsize=1)
+def _load() -> dict:
+    try:
+        return json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def sentence_weights() -> SentenceWeights:
+    known = {f.name for f in fields(SentenceWeights)}
+    return SentenceWeights(**{k: float(v) for k, v in _load().get("sentence", {}).items() if k in known})
+
+
+def decision_model() -> DecisionModel:
+    data = _load().get("decision")
+    if not data:
+        return _THRESHOLD_ONLY
+    return DecisionModel(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
+                         float(data["answer_at"]), float(data["hedge_at"]))

@@ -1,0 +1,138 @@
+"""From a retrieved set of passages to a decision: which sentences could answer, how well, and
+whether to answer, hedge or refuse.
+
+The sentences of the best passages (and of the passages right before and after the two best, where
+an answer often continues) are scored as `knowledge/answering.py` describes. The decision then
+weighs the evidence with the fitted model of `knowledge/answer_model.py`: how close the best
+sentences come, how much of the question's rare terms the best passage mentions, and whether the
+question leans on terms the library never mentions ("VAT", "UK").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Mapping, Sequence
+
+import numpy as np
+
+from knowledge import answering, refusal
+from knowledge.answer_model import decision_model
+from knowledge.chinese import to_simplified
+from knowledge.evidence import QuestionTerms, question_terms, wanted_type
+from knowledge.retrieval import RetrievalResult
+from knowledge.store import passage_language
+from knowledge.types import Chunk, ScoredChunk
+
+if TYPE_CHECKING:
+    from knowledge.catalog import Catalog
+    from knowledge.embeddings import Embedder
+    from knowledge.keyword import KeywordIndex
+    from sme_advisor.settings import Settings
+
+ANSWER_PASSAGES = 6  # the most relevant passages whose sentences may answer (plus neighbours)
+NEIGHBOURS_OF = 2  # the passages whose neighbours in their document are read too
+Outcome = Literal["answered", "hedged", "refused"]
+
+
+@dataclass(slots=True)
+class Deliberation:
+    query: str
+    result: RetrievalResult
+    passages: list[ScoredChunk]
+    candidates: list[answering.Candidate]
+    scores: answering.Scores
+    terms: list[QuestionTerms] = field(default_factory=list)  # each reading's (own, follow-up, bridged)
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+    outcome: Outcome = "refused"
+
+
+def deliberate(settings: Settings, catalog: Catalog, embedders: Mapping[str, Embedder], index: KeywordIndex,
+               question: str, query: str, result: RetrievalResult) -> Deliberation:
+    passages = answer_passages(result, catalog)
+    candidates = answering.candidates_from(passages)
+    judges, readings = _judges(settings, embedders, index, question, query, result)
+    stored = catalog.sentence_vectors([p.chunk.chunk_id for p in passages])
+    scores = answering.score_candidates(candidates, judges, stored, result.language, wanted_type(question))
+    terms = [r.terms for r in readings]
+    features = decision_features(candidates, scores, terms, passages, result.language)
+    model = decision_model()
+    probability = model.probability(features) if candidates else 0.0
+    if not candidates or scores.best_relevance <= -1.0:
+        outcome: Outcome = "refused"
+    elif probability >= model.answer_at:
+        outcome = "answered"
+    elif probability >= model.hedge_at:
+        outcome = "hedged"
+    else:
+        outcome = "refused"
+    return Deliberation(query, result, passages, candidates, scores, terms, features, probability, outcome)
+
+
+def answer_passages(result: RetrievalResult, catalog: Catalog, n: int = ANSWER_PASSAGES) -> list[ScoredChunk]:
+    """The retrieval's passages to answer from, and the chunks just before and after the best
+    `NEIGHBOURS_OF` (same document, by position), ranked after them."""
+    chosen = result.passages(n)
+    known = {p.chunk.chunk_id for p in chosen}
+    wanted: list[str] = []
+    for passage in result.by_relevance[:NEIGHBOURS_OF]:
+        prefix, _, position = passage.chunk.chunk_id.rpartition(":")
+        if position.isdigit():
+            for step in (-1, 1):
+                neighbour = f"{prefix}:{int(position) + step:0{len(position)}d}"
+                if int(position) + step >= 0 and neighbour not in known:
+                    wanted.append(neighbour)
+    found: dict[str, Chunk] = catalog.chunks(list(dict.fromkeys(wanted))) if wanted else {}
+    floor = min((p.score for p in chosen), default=0.0)
+    extra = [ScoredChunk(found[cid], floor * 0.5) for cid in dict.fromkeys(wanted) if cid in found]
+    return chosen + extra
+
+
+def _judges(settings: Settings, embedders: Mapping[str, Embedder], index: KeywordIndex, question: str,
+            query: str, result: RetrievalResult) -> tuple[dict[str, answering.Judge], list[answering.Reading]]:
+    own_terms = question_terms(question, index)
+    searched_terms = own_terms if query == question else question_terms(query, index)
+    follow_terms = own_terms if own_terms.terms else searched_terms
+    judges: dict[str, answering.Judge] = {}
+    every: list[answering.Reading] = []
+    for passage_lang, query_vectors in result.query_vectors.items():
+        embedder = embedders[passage_lang]
+        readings: list[answering.Reading] = []
+        for qv in query_vectors:
+            if qv.bridged:
+                readings.append(answering.Reading([(qv.vector, 1.0)], question_terms(qv.text, index), bridged=True))
+            elif query == question:
+                readings.append(answering.Reading([(qv.vector, 1.0)], own_terms))
+            else:  # a follow-up: its own words matter most, the previous question sets the scene
+                own = embedder.embed_queries([to_simplified(question)])[0]
+                readings.append(answering.Reading([(own, 0.65), (qv.vector, 0.35)], follow_terms))
+                # ...and read whole, as searched: "how many of them are listed?" after "what
+                # are the little giants?" is a question about little giants.
+                readings.append(answering.Reading([(qv.vector, 1.0)], searched_terms))
+        calibrated = refusal.calibration(settings, embedder.model_id, result.language)
+        judges[passage_lang] = answering.Judge(embedder, readings, calibrated.threshold, calibrated.scale)
+        every.extend(readings)
+    return judges, every
+
+
+def decision_features(candidates: Sequence[answering.Candidate], scores: answering.Scores,
+                      terms: Sequence[QuestionTerms], passages: Sequence[ScoredChunk],
+                      question_language: str) -> dict[str, float]:
+    """The question-level evidence the decision model weighs (knowledge/answer_model.py)."""
+    top = scores.top
+    if top is None:
+        return {}
+    best_passages = [p.chunk.indexed_text() for p in passages[:4]]
+    readings = [t for t in terms if t.terms] or [QuestionTerms(())]
+    top_language = passage_language(candidates[top].chunk.text)
+    return {
+        "best_relevance": float(scores.best_relevance),
+        "top_relevance": float(scores.relevance[top]),
+        "top_context": float(scores.context[top]),
+        "top_coverage": float(scores.coverage[top]),
+        "top_passage_coverage": float(scores.passage_coverage[top]),
+        "best_passage_coverage": float(np.max(scores.passage_coverage)),
+        "unknown_terms": min(r.unknown_share() for r in readings),
+        "missing_term": min(r.missing_from(best_passages) for r in readings),
+        "cross_language": float(top_language != question_language),
+    }
