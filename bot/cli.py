@@ -1,16 +1,19 @@
-"""`sme-advisor bot`: runs the Telegram bot (imports stay inside: the CLI must start fast)."""
+"""`sme-advisor bot` runs the Telegram bot; `sme-advisor feedback export` takes its store out for review.
+
+Imports stay inside the commands: the CLI must start fast, and `feedback export` needs no Telegram."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 
-def register(app: typer.Typer) -> None:
-    app.command(name="bot")(run_bot)
+app = typer.Typer(help="The Telegram bot and what it stores.")
 
 
+@app.command(name="bot")
 def run_bot(
     ctx: typer.Context,
     webhook_url: Annotated[Optional[str], typer.Option(
@@ -24,7 +27,7 @@ def run_bot(
 
     from rich.console import Console
 
-    from sme_advisor.cli import settings_of
+    from sme_advisor.context import settings_of
 
     err = Console(stderr=True)
     settings = settings_of(ctx)
@@ -81,3 +84,44 @@ def _has_webhook_support() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("tornado") is not None
+
+
+feedback_app = typer.Typer(help="What owners told the bot: 👍/👎 with question, answer and sources; unanswered "
+                                "questions.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def export_feedback(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv (for a spreadsheet) or jsonl.")] = "csv",
+) -> None:
+    """Write the bot's feedback and unanswered questions to two files, for review (as /export does)."""
+    from rich.console import Console
+
+    from bot.export import FORMATS, export_files
+    from bot.storage import BotStore
+    from sme_advisor.context import settings_of
+
+    err, console = Console(stderr=True), Console()
+    if fmt not in FORMATS:
+        err.print(f"[red]Error:[/] unknown format {fmt!r}: csv or jsonl")
+        raise typer.Exit(2)
+    settings = settings_of(ctx)
+    if not settings.bot_db_path.is_file():
+        err.print(f"[red]Error:[/] no bot database at {settings.bot_db_path}: the bot has not run with this data "
+                  "dir (SME_ADVISOR_DATA_DIR).")
+        raise typer.Exit(1)
+    store = BotStore(settings.bot_db_path)
+    try:
+        files = export_files(store, fmt)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    out.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        target = out / file.name
+        target.write_bytes(file.data)
+        what = ("%d vote" if file.rows == 1 else "%d votes") if file.kind == "feedback" else \
+            ("%d question" if file.rows == 1 else "%d questions")
+        console.print(f"wrote {target} ({what % file.rows})", soft_wrap=True)

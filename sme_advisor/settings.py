@@ -90,7 +90,16 @@ class Settings(BaseSettings):
         default=True,
         description="Also search a question in the library's other language (Chinese <-> English, by dictionary).",
     )
-    auto_ingest_starter: bool = True
+    auto_ingest_starter: bool = Field(
+        default=True,
+        description="Add the starter library to a library that has never held a document (first use); "
+        "a library an admin emptied stays empty.",
+    )
+    texts_file: Path | None = Field(
+        default=None,
+        description="How the advisor presents itself (/start, /help, the chat banner): a TOML file with "
+        "[en]/[zh] name, intro, examples, help; default: <data dir>/texts.toml (optional).",
+    )
 
     # --- telegram ---------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = None
@@ -123,7 +132,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+            return [_user_id(part.strip()) for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
         return value
@@ -151,3 +160,18 @@ class Settings(BaseSettings):
     @property
     def bot_db_path(self) -> Path:
         return self.data_dir / "bot.sqlite3"
+
+    @property
+    def texts_path(self) -> Path:
+        return self.texts_file or self.data_dir / "texts.toml"
+
+
+def _user_id(text: str) -> int:
+    """A Telegram user id; the usual mistake, a @username, gets the way to find the number."""
+    if text.lstrip("-").isdigit():
+        return int(text)
+    if text.startswith("@"):
+        raise ValueError(f"{text} is a username; admins are listed by their numeric user id "
+                         "(message @userinfobot in Telegram to get yours), e.g. ADMIN_USER_IDS=111111111,222222222")
+    raise ValueError(f"{text!r} is not a Telegram user id: expected numbers separated by commas, "
+                     "e.g. ADMIN_USER_IDS=111111111,222222222")
