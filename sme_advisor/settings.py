@@ -24,6 +24,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,  # "CHROMA_HOST=" in .env means unset (the default), as in .env.example
     )
 
     data_dir: Path = Field(
@@ -106,6 +107,12 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS address Telegram posts updates to (webhook mode); unset: long polling.",
+    )
+    webhook_listen: str = Field(default="0.0.0.0", description="Webhook mode: address the bot listens on.")
+    webhook_port: int = Field(default=8443, description="Webhook mode: port the bot listens on.")
     rate_limit_messages: int = 6
     rate_limit_window_s: float = 30.0
     max_question_chars: int = 1000
