@@ -42,6 +42,14 @@ def open_knowledge_base(settings: Settings, quiet: bool = False, auto_ingest: bo
     except StoreMismatch as error:
         err.print(f"[red]Error:[/] {error}")
         raise typer.Exit(2) from error
+    except ValueError as error:
+        if not (settings.chroma_host and "connect" in str(error).lower()):
+            raise
+        # chromadb's HttpClient says only "Could not connect to a Chroma server": name the settings.
+        # Exit 1, not 2: the server may just be starting (a service manager tries again).
+        err.print(f"[red]Error:[/] cannot reach the Chroma server at CHROMA_HOST={escape(settings.chroma_host)} "
+                  f"CHROMA_PORT={settings.chroma_port}: is `chroma run` running there?", soft_wrap=True)
+        raise typer.Exit(1) from None
     try:
         if auto_ingest and kb.is_empty():
             from ingest.starter import ingest_starter, is_first_use, starter_files

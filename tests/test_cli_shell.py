@@ -103,3 +103,17 @@ def test_several_mistakes_are_one_line_each_and_help_still_works(tmp_path: Path)
     helped = subprocess.run([sys.executable, "-m", "sme_advisor", "ask", "--help"], capture_output=True, text=True,
                             env=env, cwd=ROOT, timeout=120)
     assert helped.returncode == 0 and "question" in helped.stdout.lower()
+
+
+def test_an_unreachable_chroma_server_is_one_line_naming_the_settings(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    done = subprocess.run([sys.executable, "-m", "sme_advisor", "sources", "list"], capture_output=True, text=True,
+                          env=_clean_env(tmp_path, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(closed)), cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 1  # not 2: a server that is still starting is worth another try
+    assert done.stderr.strip() == (f"Error: cannot reach the Chroma server at CHROMA_HOST=127.0.0.1 "
+                                   f"CHROMA_PORT={closed}: is `chroma run` running there?")
