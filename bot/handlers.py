@@ -83,7 +83,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = await chat_language(update, context)
     about, _ = await introduction(context, language)
-    await reply_plain(update.effective_message, help_text(translator(language), about))
+    # An admin's own help paragraph may be long: escaped and split like any other text.
+    await reply_html(update.effective_message, render.split_html(render.escape(help_text(translator(language), about))))
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

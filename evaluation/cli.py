@@ -74,7 +74,7 @@ def evaluate(
     print_summary(console, report)
     failed = bool(loaded.errors)
     if comparison is not None:
-        print_comparison(console, comparison, tolerance)
+        print_comparison(console, comparison, tolerance, k)
         failed |= comparison.regressed
     if limits is not None:
         checks = check_thresholds(report["summary"], limits)

@@ -8,6 +8,7 @@ from typing import Any
 from evaluation import charts
 from evaluation.compare import Comparison
 from evaluation.terminal import LABELS, fmt, rank_of_first_expected, signed
+from sme_advisor.i18n import plural
 
 TEMPLATES = Path(__file__).parent / "templates"
 CARDS = [("hit@1", "hit@1"), ("hit@k", "hit@k"), ("mrr", "MRR"), ("ndcg@k", "nDCG@k"),
@@ -40,8 +41,9 @@ def render(report: dict[str, Any], comparison: Comparison | None = None) -> str:
         failures=[item for item in items if item["problems"]],
         comparison=comparison, card_deltas={d.metric: d for d in comparison.deltas if d.lang is None}
         if comparison else {},
-        delta_rows=[d for d in comparison.deltas if d.lang is None or d.regressed or d.direction == "worse"]
-        if comparison else [], metric_labels=METRIC_LABELS, signed=signed,
+        delta_rows=[d for d in comparison.deltas if (d.lang is None or d.regressed or d.direction == "worse")
+                    and not (d.metric == "hit@k" and k in (1, 3, 5))]  # hit@5 is its own row
+        if comparison else [], metric_labels=METRIC_LABELS, signed=signed, plural=plural,
         rank_of=rank_of_first_expected,
         charts={"topics": charts.topic_hits(summary), "latency": charts.latency_histogram(items, summary),
                 "refusals": charts.refusal_confusion(summary)},

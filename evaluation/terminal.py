@@ -95,24 +95,28 @@ def rank_of_first_expected(item: dict[str, Any]) -> str:
     return "miss"
 
 
-def print_deltas(console: Console, deltas: Sequence[Delta], tolerance: float) -> None:
+def print_deltas(console: Console, deltas: Sequence[Delta], tolerance: float, k: int | None = None) -> None:
     table = Table(title=f"Against the baseline (tolerance {tolerance:.3f})", title_justify="left")
     for column in ("scope", "metric", "baseline", "now", "change", ""):
         table.add_column(column, justify="right" if column not in ("scope", "metric", "") else "left")
     for delta in deltas:
         if delta.lang is not None and not delta.regressed:
             continue  # per-language rows only when they matter: the table stays readable
+        if delta.metric == "hit@k" and k in (1, 3, 5) and not delta.regressed:
+            continue  # the same figure as its own hit@1/3/5 row
         change = signed(delta.change)
         colour = {"better": "green", "worse": "red"}.get(delta.direction, "dim")
         verdict = ("[red]REGRESSED[/]" if delta.regressed else "[green]ok[/]") if delta.gated else "[dim]info[/]"
-        table.add_row(delta.lang or "all", LABELS.get(delta.metric, delta.metric), fmt(delta.baseline),
+        label = LABELS.get(delta.metric, delta.metric).replace("@k", f"@{k}" if k else "@k")
+        table.add_row(delta.lang or "all", label, fmt(delta.baseline),
                       fmt(delta.current), f"[{colour}]{change}[/]", verdict)
     console.print(table)
 
 
-def print_comparison(console: Console, comparison: Comparison, tolerance: float, max_items: int = 10) -> None:
+def print_comparison(console: Console, comparison: Comparison, tolerance: float, k: int | None = None,
+                     max_items: int = 10) -> None:
     """Deltas, the settings that differ, and the items newly failing or newly fixed."""
-    print_deltas(console, comparison.deltas, tolerance)
+    print_deltas(console, comparison.deltas, tolerance, k)
     differing = [s for s in comparison.settings if s.differs]
     if differing:
         table = Table(title="Settings that differ between the runs", title_justify="left")

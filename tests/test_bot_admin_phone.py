@@ -137,7 +137,7 @@ async def test_the_admins_texts_file_words_start_and_help(bot: Bot) -> None:
         assert f"my shelf holds {len(bot.kb.sources())} documents" in start and "policy, digital transformation and innovation" in start
         assert "<i>How much is an apprenticeship voucher for a bakery worth?</i>" in start
         helped = (await bot.ask(chat, "/help"))["text"]
-        assert "Ask about apprentices, shifts & ovens." in helped  # plain text: as written
+        assert "Ask about apprentices, shifts &amp; ovens." in helped  # escaped for HTML, as written
         chinese = (await bot.ask(chat, "专精特新企业的研发费用要求是什么？"))  # the chat now speaks Chinese
         assert chinese
         zh_start = (await bot.ask(chat, "/start"))["text"]

@@ -469,12 +469,14 @@ def test_eval_against_a_baseline_compares_everything_in_the_terminal_and_html(ru
     deltas = section[section.index('id="deltas"'):section.index("</table>")]
     row = re.search(r"<tr><td>all</td><td>refusal precision</td>.*?</tr>", deltas, re.DOTALL)
     assert row and "0.947" in row.group(0) and 'class="num worse"' in row.group(0) and "REGRESSED" in row.group(0)
-    for metric in ("hit@1", "MRR", "key facts found", "false refusals", "latency p95 (ms)", "hit@3"):
+    for metric in ("hit@1", "hit@5", "MRR", "nDCG@5", "key facts found", "false refusals", "latency p95 (ms)",
+                   "hit@3", "items with problems"):
         assert f"<td>{metric}</td>" in deltas, metric
     settings = section[section.index('id="settings"'):]
     assert re.search(r'<tr class="differs"><td>llm_provider</td><td><code>openai</code></td><td><code>none</code>',
                      settings)
-    assert '<tr><td>embedding_model</td>' in settings  # the same on both sides: shown, not highlighted
+    same = settings[settings.index("The same in both runs"):]
+    assert '<tr><td>embedding_model</td>' in same  # the same on both sides: listed apart, not highlighted
     failing = section[section.index('id="newly-failing"'):section.index('id="newly-fixed"')]
     assert "How do I write a will" in failing and "Write it with a notary." in failing and "refused" in failing
     fixed = section[section.index('id="newly-fixed"'):]
