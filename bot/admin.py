@@ -251,7 +251,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def shortcut(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tapped `/show_<short id>` or `/remove_<short id>`: the same as the command with that id."""
-    tapped = shortcuts.shortcut(update.effective_message.text or "")
+    tapped = shortcuts.shortcut(update.effective_message.text or "", context.bot.username)
     if tapped is None:
         return
     command, short = tapped

@@ -19,7 +19,7 @@ from sme_advisor import doc_ids
 
 COMMAND_LIMIT = 32  # Telegram's longest command name; "remove_" leaves 25 characters
 SHORT_LIMIT = 24
-SHORTCUT = re.compile(r"^/(show|remove)_([a-z0-9_]{1,32})(?:@\w+)?\s*$", re.IGNORECASE)
+SHORTCUT = re.compile(r"^/(show|remove)_([a-z0-9_]{1,32})(?:@(\w+))?\s*$", re.IGNORECASE)
 SUGGESTIONS = 3
 
 
@@ -47,7 +47,13 @@ def suggestions(typed: str, sources: Sequence[SourceInfo], limit: int = SUGGESTI
     return doc_ids.suggestions(typed, sources, limit, also=lambda source: short_id(source.doc_id))
 
 
-def shortcut(text: str) -> tuple[str, str] | None:
-    """("remove", short id) for "/remove_abc" (also "/remove_abc@this_bot"), else None."""
+def shortcut(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """("remove", short id) for "/remove_abc" or "/remove_abc@this_bot"; None for anything else,
+    and for "/remove_abc@another_bot" (in a group, meant for someone else)."""
     match = SHORTCUT.match(text or "")
-    return (match.group(1).lower(), match.group(2).lower()) if match else None
+    if match is None:
+        return None
+    addressed = match.group(3)
+    if addressed and bot_username and addressed.lower() != bot_username.lower():
+        return None
+    return match.group(1).lower(), match.group(2).lower()

@@ -9,7 +9,7 @@ import io
 import json
 import re
 
-from bot.shortcuts import COMMAND_LIMIT, SHORTCUT, short_id
+from bot.shortcuts import COMMAND_LIMIT, SHORTCUT, short_id, shortcut
 from ingest.starter import starter_files
 from tests.fake_bot_api import buttons, callback_update, document_update
 from tests.test_bot_e2e import ADMIN, OTHER, Bot, _chats, bot  # noqa: F401  (the module's bot fixture)
@@ -26,6 +26,9 @@ def test_short_ids_are_commands_telegram_accepts() -> None:
         assert SHORTCUT.match(f"/remove_{short}") and SHORTCUT.match(f"/show_{short}@sme_advisor_test_bot")
     assert short_id("little-giants-growing") == "little_giants_growing"  # readable when it fits
     assert short_id("report_2024") != short_id("report-2024")
+    assert shortcut("/remove_abc@sme_advisor_test_bot", "sme_advisor_test_bot") == ("remove", "abc")
+    assert shortcut("/remove_abc@another_bot", "sme_advisor_test_bot") is None  # a group's other bot
+    assert shortcut("/remove_abc please", "sme_advisor_test_bot") is None
 
 
 async def test_sources_lists_ids_to_copy_and_commands_to_tap(bot: Bot) -> None:
