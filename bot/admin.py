@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import render, shortcuts
 from bot.delivery import edit_text, reply_html, reply_plain, with_retries
 from bot.languages import texts
 from bot.services import Services, services
+from bot.shortcuts import short_id
 from ingest.loaders import SUPPORTED_SUFFIXES
+from knowledge.types import SourceInfo
 from sme_advisor.i18n import N_
 
 if TYPE_CHECKING:
@@ -127,7 +129,8 @@ async def _ingest_with_progress(found: Services, status: Message, path: Path, to
 def progress_text(name: str, event: IngestProgress, tr: gettext.NullTranslations) -> str:
     stage = tr.gettext(STAGES[event.stage]) if event.stage in STAGES else event.stage
     if event.chunks_total:
-        return tr.gettext("Adding “%(name)s”: %(stage)s – %(done)d/%(total)d passages…") % {
+        return tr.ngettext("Adding “%(name)s”: %(stage)s – %(done)d/%(total)d passage…",
+                           "Adding “%(name)s”: %(stage)s – %(done)d/%(total)d passages…", event.chunks_total) % {
             "name": name, "stage": stage, "done": event.chunks_done, "total": event.chunks_total}
     return tr.gettext("Adding “%(name)s”: %(stage)s…") % {"name": name, "stage": stage}
 
@@ -141,9 +144,12 @@ def report_text(name: str, report: IngestReport, tr: gettext.NullTranslations) -
                                  "✅ Added “%(name)s” as %(doc_id)s (%(count)d passages). Owners can ask about it now.",
                                  report.chunks_added) % {"name": name, "doc_id": doc_id, "count": report.chunks_added})
     for doc_id in report.updated:
-        lines.append(tr.gettext("✅ Updated %(doc_id)s from “%(name)s”: %(added)d new passages, %(removed)d old ones "
-                                "removed.") % {"doc_id": doc_id, "name": name, "added": report.chunks_added,
-                                               "removed": report.chunks_removed})
+        added = tr.ngettext("%(count)d new passage", "%(count)d new passages", report.chunks_added) % {
+            "count": report.chunks_added}
+        removed = tr.ngettext("%(count)d old one removed", "%(count)d old ones removed", report.chunks_removed) % {
+            "count": report.chunks_removed}
+        lines.append(tr.gettext("✅ Updated %(doc_id)s from “%(name)s”: %(added)s, %(removed)s.")
+                     % {"doc_id": doc_id, "name": name, "added": added, "removed": removed})
     for doc_id in report.unchanged:
         lines.append(tr.gettext("“%(name)s” is already in the library as %(doc_id)s, unchanged – nothing to do.")
                      % {"name": name, "doc_id": doc_id})
@@ -168,23 +174,57 @@ def report_text(name: str, report: IngestReport, tr: gettext.NullTranslations) -
 
 # --- the library -------------------------------------------------------------------------------
 async def list_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every document with its id (a tap copies it) and the commands to read or remove it (a tap sends them)."""
     tr = await texts(update, context)
     sources = await asyncio.to_thread(services(context).kb.sources)
     if not sources:
         await reply_plain(update.effective_message, tr.gettext("The library is empty. Send me a document to add one."))
         return
-    lines = [source_line(s.doc_id, s.title, s.chunks, s.topics, tr) for s in sources]
     title = tr.ngettext("%(count)d document in the library", "%(count)d documents in the library",
                         len(sources)) % {"count": len(sources)}
-    await reply_html(update.effective_message, render.titled_list(
-        title, lines, footer=tr.gettext("Remove one with /remove DOC_ID.")))
+    footer = tr.gettext("Tap a command under a document to read or remove it, or tap an id to copy it. You can "
+                        "also type /remove DOC_ID.")
+    entries = [f"• {source_html(s, tr)}\n    {shortcut_commands(s.doc_id)}" for s in sources]
+    await reply_html(update.effective_message, render.split_html(
+        f"<b>{render.escape(title)}</b>\n" + "\n".join(entries) + f"\n\n{render.escape(footer)}"))
 
 
-def source_line(doc_id: str, title: str, chunks: int, topics: tuple[str, ...], tr: gettext.NullTranslations) -> str:
+def source_html(source: SourceInfo, tr: gettext.NullTranslations) -> str:
+    """"doc-id – Title (3 passages; topics)" as HTML, the id in <code> (Telegram copies it on a tap)."""
+    return render.escape(tr.gettext("%(doc_id)s – %(title)s (%(details)s)")) % {
+        "doc_id": f"<code>{render.escape(source.doc_id)}</code>", "title": render.escape(source.title),
+        "details": render.escape(_details(source.chunks, source.topics, tr))}
+
+
+def _details(chunks: int, topics: tuple[str, ...], tr: gettext.NullTranslations) -> str:
     passages = tr.ngettext("%(count)d passage", "%(count)d passages", chunks) % {"count": chunks}
-    details = tr.pgettext("a passage count, then topics", "%(passages)s; %(topics)s") % {
-        "passages": passages, "topics": tr.pgettext("list of topics", ", ").join(topics)} if topics else passages
-    return tr.gettext("%(doc_id)s – %(title)s (%(details)s)") % {"doc_id": doc_id, "title": title, "details": details}
+    if not topics:
+        return passages
+    return tr.pgettext("a passage count, then topics", "%(passages)s; %(topics)s") % {
+        "passages": passages, "topics": tr.pgettext("list of topics", ", ").join(topics)}
+
+
+def shortcut_commands(doc_id: str) -> str:
+    short = short_id(doc_id)
+    return f"/show_{short} · /remove_{short}"
+
+
+async def _named_document(update: Update, context: ContextTypes.DEFAULT_TYPE, typed: str, command: str,
+                          tr: gettext.NullTranslations) -> SourceInfo | None:
+    """The document `typed` names (doc id or short id), or None after saying what it may have meant."""
+    sources = await asyncio.to_thread(services(context).kb.sources)
+    found = shortcuts.resolve(typed, sources)
+    if found is not None:
+        return found
+    missing = tr.gettext("There is no document “%(doc_id)s” in the library. See /sources.") % {"doc_id": typed}
+    close = shortcuts.suggestions(typed, sources)
+    if not close:
+        await reply_plain(update.effective_message, missing)
+        return None
+    lines = [f"• {source_html(s, tr)}\n    /{command}_{short_id(s.doc_id)}" for s in close]
+    await reply_html(update.effective_message, render.split_html(
+        render.escape(missing) + "\n\n<b>" + render.escape(tr.gettext("Did you mean:")) + "</b>\n" + "\n".join(lines)))
+    return None
 
 
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -193,12 +233,10 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not context.args:
         await reply_plain(message, tr.gettext("Usage: /remove DOC_ID (see /sources for the ids)."))
         return
-    doc_id = context.args[0]
-    source = await asyncio.to_thread(found.kb.source, doc_id)
+    source = await _named_document(update, context, context.args[0], "remove", tr)
     if source is None:
-        await reply_plain(message, tr.gettext("There is no document “%(doc_id)s” in the library. See /sources.")
-                          % {"doc_id": doc_id})
         return
+    doc_id = source.doc_id
     request = await asyncio.to_thread(found.store.request_removal, doc_id, update.effective_user.id)
     keyboard = InlineKeyboardMarkup([[
         InlineKeyboardButton(tr.gettext("Yes, remove it"), callback_data=f"rm:{request}"),
@@ -209,6 +247,16 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(message, [render.escape(question) % {
         "title": f"<b>{render.escape(source.title)}</b>", "doc_id": render.escape(doc_id), "count": source.chunks}],
         keyboard)
+
+
+async def shortcut(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tapped `/show_<short id>` or `/remove_<short id>`: the same as the command with that id."""
+    tapped = shortcuts.shortcut(update.effective_message.text or "", context.bot.username)
+    if tapped is None:
+        return
+    command, short = tapped
+    context.args = [short]
+    await (remove if command == "remove" else show_document)(update, context)
 
 
 async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -243,9 +291,12 @@ async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not context.args:
         await reply_plain(message, tr.gettext("Usage: /show DOC_ID (see /sources for the ids)."))
         return
-    doc_id = context.args[0]
+    source = await _named_document(update, context, context.args[0], "show", tr)
+    if source is None:
+        return
+    doc_id = source.doc_id
     text = await asyncio.to_thread(document_text, found.kb, doc_id)
-    if text is None:
+    if text is None:  # removed meanwhile
         await reply_plain(message, tr.gettext("There is no document “%(doc_id)s” in the library. See /sources.")
                           % {"doc_id": doc_id})
         return
@@ -284,4 +335,35 @@ async def unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     lines = [f"{datetime.fromtimestamp(at).strftime('%Y-%m-%d %H:%M')} – {question}" for question, at in rows]
     await reply_html(update.effective_message, render.titled_list(
-        tr.gettext("Recent questions my library didn't cover"), lines))
+        tr.gettext("Recent questions my library didn't cover"), lines,
+        footer=tr.gettext("All of them, and the feedback, as spreadsheet files: /export")))
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Feedback and unanswered questions as files: CSV (opens in a spreadsheet), or JSON Lines with
+    `/export jsonl`."""
+    from bot.export import export_files
+
+    message, found = update.effective_message, services(context)
+    tr = await texts(update, context)
+    fmt = "jsonl" if context.args and context.args[0].lower().lstrip(".") in ("jsonl", "json") else "csv"
+    files = await asyncio.to_thread(export_files, found.store, fmt)
+    if not any(file.rows for file in files):
+        await reply_plain(message, tr.gettext("Nothing to export yet: no feedback and no unanswered questions."))
+        return
+    usage = await asyncio.to_thread(found.store.stats)
+    for file in files:
+        if file.kind == "feedback":
+            caption = tr.ngettext("%(count)d vote (👍 %(up)d · 👎 %(down)d), with question, answer and sources.",
+                                  "%(count)d votes (👍 %(up)d · 👎 %(down)d), with question, answer and sources.",
+                                  file.rows) % {"count": file.rows, "up": usage.thumbs_up, "down": usage.thumbs_down}
+            empty = tr.gettext("No feedback so far.")
+        else:
+            caption = tr.ngettext("%(count)d question my library didn't cover.",
+                                  "%(count)d questions my library didn't cover.", file.rows) % {"count": file.rows}
+            empty = tr.gettext("No unanswered questions so far.")
+        if not file.rows:
+            await reply_plain(message, empty)
+            continue
+        await with_retries(lambda file=file, caption=caption: message.reply_document(
+            document=io.BytesIO(file.data), filename=file.name, caption=caption))

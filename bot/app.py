@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           Defaults, MessageHandler, TypeHandler, filters)
 
-from bot import admin, handlers
+from bot import admin, handlers, shortcuts
 from bot.delivery import reply_plain, with_retries
 from bot.languages import texts_or_english
 from bot.logs import quiet_http_logs
@@ -36,7 +36,8 @@ ADMIN_COMMANDS = {"sources": (admin.list_sources, N_("List the documents (admin)
                   "remove": (admin.remove, N_("Remove a document: /remove DOC_ID (admin)")),
                   "show": (admin.show_document, N_("A document's cleaned text: /show DOC_ID (admin)")),
                   "stats": (admin.stats, N_("Questions, answered share, feedback (admin)")),
-                  "unanswered": (admin.unanswered, N_("Recent questions I couldn't answer (admin)"))}
+                  "unanswered": (admin.unanswered, N_("Recent questions I couldn't answer (admin)")),
+                  "export": (admin.export, N_("Feedback and unanswered questions as files (admin)"))}
 
 
 def command_menu(language: str, with_admin: bool = False) -> list[BotCommand]:
@@ -86,6 +87,10 @@ def add_handlers(application: Application, admin_ids: list[int]) -> None:
     for name, (callback, _) in ADMIN_COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=new & admins))
     application.add_handler(CommandHandler(list(ADMIN_COMMANDS), handlers.admin_only, filters=new))
+    # "/remove_<short id>" and "/show_<short id>", tapped in /sources (bot.shortcuts)
+    tapped = filters.Regex(shortcuts.SHORTCUT)
+    application.add_handler(MessageHandler(new & tapped & admins, admin.shortcut))
+    application.add_handler(MessageHandler(new & tapped, handlers.admin_only))
 
     application.add_handler(MessageHandler(new & filters.Document.ALL & admins & filters.ChatType.PRIVATE,
                                            admin.receive_document))

@@ -23,51 +23,68 @@ from bot.delivery import reply_html, reply_plain, with_retries
 from bot.languages import chat_language, text_language, texts
 from bot.ratelimit import Verdict
 from bot.services import services
+from knowledge.refusal_texts import library_overview
+from knowledge.types import SourceInfo
 from sme_advisor.i18n import N_, translator
+from sme_advisor.welcome import Welcome
 
 log = logging.getLogger(__name__)
 
-EXAMPLE_QUESTION = N_("What mistakes do small firms make when they digitalise?")
 SHOW_QUOTES = N_("Show quoted passages")
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s per action
 
 
-def ask_example(tr: gettext.NullTranslations) -> str:
-    return tr.gettext("Ask me a question in plain words, for example:\n“%(example)s”") % {
-        "example": tr.gettext(EXAMPLE_QUESTION)}
+def ask_example(tr: gettext.NullTranslations, example: str | None) -> str:
+    if example is None:
+        return tr.gettext("Ask me a question in plain words.")
+    return tr.gettext("Ask me a question in plain words, for example:\n“%(example)s”") % {"example": example}
 
 
-def help_text(tr: gettext.NullTranslations) -> str:
-    return "\n\n".join([
-        ask_example(tr),
+def help_text(tr: gettext.NullTranslations, about: Welcome) -> str:
+    return "\n\n".join(filter(None, [
+        ask_example(tr, about.example),
+        about.help,
         tr.gettext("I answer only from my library and number my sources; tap “%(show_quotes)s” to read the "
                    "exact text, and 👍 / 👎 to tell me whether the answer helped. Follow-up questions use our "
                    "conversation.") % {"show_quotes": tr.gettext(SHOW_QUOTES)},
         tr.gettext("/topics – what my library covers\n/reset – forget our conversation\n/help – this message"),
-    ])
+    ]))
+
+
+async def introduction(context: ContextTypes.DEFAULT_TYPE, language: str) -> tuple[Welcome, list[SourceInfo]]:
+    """How the bot presents itself in `language`, from the library and the admin's texts file."""
+    found = services(context)
+
+    def read() -> tuple[Welcome, list[SourceInfo]]:
+        sources = found.kb.sources()
+        return found.texts.welcome(sources, language), sources
+
+    return await asyncio.to_thread(read)
 
 
 # --- commands ----------------------------------------------------------------------------------
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = await chat_language(update, context)
     tr = translator(language)
-    overview = await asyncio.to_thread(services(context).kb.library_overview, language)
-    text = "\n\n".join([
-        "<b>" + render.escape(tr.gettext("Hello! I'm SME Advisor.")) + "</b>",
-        render.escape(tr.gettext("I help owners of small and medium-sized businesses with innovation, succession "
-                                 "and digital transformation. I answer only from my library, and I cite the "
-                                 "passages I use.")),
-        render.escape(overview),
+    about, sources = await introduction(context, language)
+    parts = [
+        "<b>" + render.escape(tr.gettext("Hello! I'm %(name)s.") % {"name": about.name}) + "</b>",
+        render.escape(about.intro),
+        render.escape(library_overview(sources, language)),
+    ]
+    if about.example is not None:
         # The catalog's text is escaped as a whole; only then does the example get its italics.
-        render.escape(tr.gettext("Try asking: %(example)s")) % {
-            "example": f"<i>{render.escape(tr.gettext(EXAMPLE_QUESTION))}</i>"},
-        render.escape(tr.gettext("Type /help for more.")),
-    ])
-    await reply_html(update.effective_message, [text])
+        parts.append(render.escape(tr.gettext("Try asking: %(example)s")) % {
+            "example": f"<i>{render.escape(about.example)}</i>"})
+    parts.append(render.escape(tr.gettext("Type /help for more.")))
+    await reply_html(update.effective_message, render.split_html("\n\n".join(parts)))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply_plain(update.effective_message, help_text(await texts(update, context)))
+    language = await chat_language(update, context)
+    about, _ = await introduction(context, language)
+    # An admin's own help paragraph may be long: escaped and split like any other text.
+    await reply_html(update.effective_message, render.split_html(render.escape(help_text(translator(language), about))))
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -150,7 +167,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = spoken or await chat_language(update, context)
     tr = translator(language)
     if not text:
-        await reply_plain(message, tr.gettext("Please type your question as a message.") + " " + ask_example(tr))
+        about, _ = await introduction(context, language)
+        await reply_plain(message, tr.gettext("Please type your question as a message.") + " "
+                          + ask_example(tr, about.example))
         return
     limit = found.settings.max_question_chars
     if len(text) > limit:

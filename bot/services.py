@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.ratelimit import RateLimiter
 from bot.storage import BotStore
+from sme_advisor.welcome import TextsSource
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
@@ -41,8 +42,11 @@ class Services:
     # (This is `asyncio.to_thread` with its own bounded executor, so ingests and /start never queue
     # behind fifty questions in the default one.)
     answer_pool: ThreadPoolExecutor = field(init=False)
+    # How the bot presents itself: the admin's texts file, read again when it changes.
+    texts: TextsSource = field(init=False)
 
     def __post_init__(self) -> None:
+        self.texts = TextsSource(self.settings.texts_path)
         # A remote model spends its time waiting on the network: then more owners may wait at once.
         workers = REMOTE_LLM_WORKERS if self.settings.llm_provider == "openai" else ANSWER_WORKERS
         self.answer_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")

@@ -153,16 +153,34 @@ class BotStore:
             return True
 
     def feedback(self) -> list[dict[str, Any]]:
-        """Every vote with the question, answer and cited sources it was given on."""
+        """Every vote with the question, answer and cited sources it was given on (oldest first)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT f.answer_id, f.user_id, f.vote, a.question, a.answer_json FROM feedback f "
-                "JOIN answers a ON a.id = f.answer_id ORDER BY f.created_at").fetchall()
+                "SELECT f.answer_id, f.user_id, f.vote, f.created_at, a.chat_id, a.question, a.refused, "
+                "a.answer_json, a.created_at FROM feedback f "
+                "JOIN answers a ON a.id = f.answer_id ORDER BY f.created_at, f.answer_id").fetchall()
         result = []
-        for answer_id, user_id, vote, question, answer_json in rows:
+        for answer_id, user_id, vote, voted_at, chat_id, question, refused, answer_json, asked_at in rows:
             answer = json.loads(answer_json)
             result.append({"answer_id": answer_id, "user_id": user_id, "vote": vote, "question": question,
-                           "answer": answer["answer"], "sources": [c["doc_id"] for c in answer["citations"]]})
+                           "answer": answer["answer"], "sources": [c["doc_id"] for c in answer["citations"]],
+                           "source_titles": list(dict.fromkeys(c["title"] for c in answer["citations"])),
+                           "voted_at": voted_at, "asked_at": asked_at, "chat_id": chat_id,
+                           "refused": bool(refused), "language": answer.get("language", "en"),
+                           "mode": answer.get("mode", "extractive")})
+        return result
+
+    def unanswered_questions(self) -> list[dict[str, Any]]:
+        """Every question the library did not cover, with why and who asked (oldest first)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, chat_id, user_id, question, answer_json, created_at FROM answers "
+                                    "WHERE refused = 1 ORDER BY id").fetchall()
+        result = []
+        for answer_id, chat_id, user_id, question, answer_json, asked_at in rows:
+            answer = json.loads(answer_json)
+            result.append({"answer_id": answer_id, "asked_at": asked_at, "question": question,
+                           "reason": answer.get("refusal"), "language": answer.get("language", "en"),
+                           "chat_id": chat_id, "user_id": user_id})
         return result
 
     # --- admin actions ---------------------------------------------------------------------

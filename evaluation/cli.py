@@ -9,16 +9,17 @@ from typing import Annotated, Optional
 import typer
 
 
-def register(app: typer.Typer) -> None:
-    app.command(name="eval")(evaluate)
+app = typer.Typer(help="Answer quality over question sets.")
 
 
+@app.command(name="eval")
 def evaluate(
     ctx: typer.Context,
     question_file: Annotated[Path, typer.Argument(help="Question set: JSON Lines (or YAML) items.")],
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON report here.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier JSON report to compare with.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier JSON report (--out) to compare "
+                                                     "with: deltas, items newly failing or fixed, settings.")] = None,
     k: Annotated[int, typer.Option("--k", min=1, help="Cut-off for hit@k and nDCG@k.")] = 5,
     split: Annotated[Optional[str], typer.Option("--split", help="Only items of this split (e.g. dev, gate).")] = None,
     tolerance: Annotated[float, typer.Option("--tolerance", min=0.0,
@@ -31,10 +32,10 @@ def evaluate(
     """Evaluate answer quality over a question set, as JSON, a terminal table and optionally HTML."""
     from rich.console import Console
 
-    from evaluation.compare import check_thresholds, compare, load_thresholds
+    from evaluation.compare import build_comparison, check_thresholds, load_thresholds
     from evaluation.dataset import DatasetError, load_items
-    from evaluation.terminal import print_deltas, print_summary, print_thresholds
-    from sme_advisor.cli import settings_of
+    from evaluation.terminal import print_comparison, print_summary, print_thresholds
+    from sme_advisor.context import settings_of
 
     console, err = Console(), Console(stderr=True)
     settings = settings_of(ctx)
@@ -47,6 +48,8 @@ def evaluate(
         loaded = load_items(question_file, split)
         limits = load_thresholds(thresholds) if thresholds else None
         previous = json.loads(baseline.read_text(encoding="utf-8")) if baseline else None
+        if previous is not None and not (isinstance(previous, dict) and "summary" in previous and "items" in previous):
+            raise ValueError(f"{baseline} is not an evaluation report (write one with `sme-advisor eval … --out`)")
     except (DatasetError, OSError, ValueError) as error:
         err.print(f"[red]Error:[/] {error}")
         raise typer.Exit(2) from error
@@ -57,19 +60,22 @@ def evaluate(
         raise typer.Exit(2)
 
     report = _run(settings, loaded, question_file, split, k, err)
+    comparison = None
+    if previous is not None:
+        comparison = build_comparison(report, previous, tolerance, label=str(baseline))
+        report["comparison"] = comparison.to_dict()
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     if html:
         from evaluation import html_report
 
-        html_report.write(report, html)
+        html_report.write(report, html, comparison)
     print_summary(console, report)
     failed = bool(loaded.errors)
-    if previous is not None:
-        deltas = compare(report, previous, tolerance)
-        print_deltas(console, deltas, tolerance)
-        failed |= any(d.regressed for d in deltas)
+    if comparison is not None:
+        print_comparison(console, comparison, tolerance, k)
+        failed |= comparison.regressed
     if limits is not None:
         checks = check_thresholds(report["summary"], limits)
         print_thresholds(console, checks, report["summary"])

@@ -1,4 +1,5 @@
-"""Regression checks: against an earlier report (`--baseline`) and against fixed thresholds.
+"""Regression checks: against an earlier report (`--baseline`) and against fixed thresholds, and
+the comparison view of two runs (`build_comparison`: deltas, items newly failing or fixed, settings).
 
 Both look at the whole run and at each language pair ("zh-zh", "zh-en", ...): an average over all
 items can hide a language that got worse, so each language group is compared and gated on its own.
@@ -7,12 +8,12 @@ items can hide a language that got worse, so each language group is compared and
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from evaluation.dataset import LANG_PAIR
-from evaluation.scoring import HEADLINE
+from evaluation.scoring import HEADLINE, SHOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,8 @@ class Delta:
     current: float | None
     regressed: bool
     lang: str | None = None  # None: the whole run; else the language pair's group
+    gated: bool = True  # False: shown for information (latency, hit@3…), never a regression
+    higher_is_better: bool = True
 
     @property
     def change(self) -> float | None:
@@ -29,10 +32,25 @@ class Delta:
             return None
         return self.current - self.baseline
 
+    @property
+    def direction(self) -> str:
+        """"better", "worse" or "same" (also "–" when one side has no value)."""
+        change = self.change
+        if change is None:
+            return "–"
+        if abs(change) < 1e-9:
+            return "same"
+        return "better" if (change > 0) == self.higher_is_better else "worse"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scope": self.lang or "all", "metric": self.metric, "baseline": self.baseline, "now": self.current,
+                "change": self.change, "direction": self.direction, "gated": self.gated,
+                "regressed": self.regressed}
+
 
 def compare(current: dict[str, Any], baseline: dict[str, Any], tolerance: float) -> list[Delta]:
-    """Headline deltas, for the whole run and then per language pair present in both reports; a
-    metric regresses when it worsens by more than `tolerance` (absolute)."""
+    """Deltas of every metric, for the whole run and then per language pair present in both
+    reports; a headline metric regresses when it worsens by more than `tolerance` (absolute)."""
     deltas = _deltas(current["summary"], baseline["summary"], tolerance, None)
     now_langs, old_langs = current["summary"].get("by_lang", {}), baseline["summary"].get("by_lang", {})
     for lang in now_langs:
@@ -43,16 +61,144 @@ def compare(current: dict[str, Any], baseline: dict[str, Any], tolerance: float)
 
 def _deltas(now: dict[str, Any], old: dict[str, Any], tolerance: float, lang: str | None) -> list[Delta]:
     deltas = []
-    for metric, higher_is_better in HEADLINE.items():
-        before, after = old.get(metric), now.get(metric)
+    for metric, higher_is_better in SHOWN.items():
+        gated = metric in HEADLINE
+        before, after = _number(old.get(metric)), _number(now.get(metric))
         regressed = False
-        if before is not None and after is not None:
+        if gated and before is not None and after is not None:
             worse_by = (before - after) if higher_is_better else (after - before)
             regressed = worse_by > tolerance + 1e-9
-        elif before is not None and after is None:
+        elif gated and before is not None and after is None:
             regressed = True  # the metric vanished: nothing left to measure it on
-        deltas.append(Delta(metric, before, after, regressed, lang))
+        deltas.append(Delta(metric, before, after, regressed, lang, gated, higher_is_better))
     return deltas
+
+
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# --- the comparison view: deltas, items that changed, settings side by side ----------------------
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    id: str
+    question: str
+    history: list[dict[str, str]]
+    lang: str | None
+    problems_before: list[str]
+    problems_now: list[str]
+    answer_before: str
+    answer_now: str
+    refused_before: bool
+    refused_now: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    baseline: str
+    current: str
+
+    @property
+    def differs(self) -> bool:
+        return self.baseline != self.current
+
+
+@dataclass(slots=True)
+class Comparison:
+    baseline_label: str
+    deltas: list[Delta]
+    newly_failing: list[ItemChange]
+    newly_fixed: list[ItemChange]
+    still_failing: int
+    only_now: list[str]  # item ids the baseline did not have
+    only_before: list[str]
+    settings: list[Setting]
+
+    @property
+    def regressed(self) -> bool:
+        return any(delta.regressed for delta in self.deltas)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"baseline": self.baseline_label, "regressed": self.regressed,
+                "deltas": [d.to_dict() for d in self.deltas],
+                "newly_failing": [c.to_dict() for c in self.newly_failing],
+                "newly_fixed": [c.to_dict() for c in self.newly_fixed], "still_failing": self.still_failing,
+                "only_now": self.only_now, "only_before": self.only_before,
+                "settings": [{"name": s.name, "baseline": s.baseline, "now": s.current, "differs": s.differs}
+                             for s in self.settings]}
+
+
+def build_comparison(current: dict[str, Any], baseline: dict[str, Any], tolerance: float,
+                     label: str = "baseline") -> Comparison:
+    """What changed between `baseline` and `current`: every metric's delta, the items that started
+    or stopped failing (with both answers), and the settings of both runs."""
+    before = {item["id"]: item for item in baseline.get("items", [])}
+    now = {item["id"]: item for item in current.get("items", [])}
+    failing, fixed, still = [], [], 0
+    for item_id, item in now.items():
+        old = before.get(item_id)
+        if old is None:
+            continue
+        if item["problems"] and not old["problems"]:
+            failing.append(_change(old, item))
+        elif old["problems"] and not item["problems"]:
+            fixed.append(_change(old, item))
+        elif item["problems"]:
+            still += 1
+    return Comparison(label, compare(current, baseline, tolerance), failing, fixed, still,
+                      [i for i in now if i not in before], [i for i in before if i not in now],
+                      settings_side_by_side(current, baseline))
+
+
+def _change(old: dict[str, Any], new: dict[str, Any]) -> ItemChange:
+    return ItemChange(new["id"], new["question"], list(new.get("history", [])), new.get("lang"),
+                      list(old["problems"]), list(new["problems"]), old.get("answer", ""), new.get("answer", ""),
+                      bool(old.get("refused")), bool(new.get("refused")))
+
+
+def settings_side_by_side(current: dict[str, Any], baseline: dict[str, Any]) -> list[Setting]:
+    """The run settings of both reports, one row each ("–" where a report predates the field)."""
+    rows: dict[str, tuple[Any, Any]] = {}
+    now_run, old_run = current.get("run", {}), baseline.get("run", {})
+
+    def add(name: str, now_value: Any, old_value: Any) -> None:
+        rows[name] = (old_value, now_value)
+
+    for key in ("question_set", "split", "code_version", "embedding_model", "embedding_model_zh", "llm_provider"):
+        add(key, now_run.get(key), old_run.get(key))
+    add("k", current.get("summary", {}).get("k"), baseline.get("summary", {}).get("k"))
+    for name in sorted(set(now_run.get("min_relevance", {})) | set(old_run.get("min_relevance", {}))):
+        add(f"min_relevance {name}", now_run.get("min_relevance", {}).get(name),
+            old_run.get("min_relevance", {}).get(name))
+    now_settings, old_settings = now_run.get("settings", {}), baseline.get("run", {}).get("settings", {})
+    for name in list(dict.fromkeys([*now_settings, *old_settings])):
+        add(name, now_settings.get(name), old_settings.get(name))
+    now_library, old_library = now_run.get("library", {}), old_run.get("library", {})
+    for key in ("documents", "chunks", "version", "fingerprint"):
+        add(f"library {key}", now_library.get(key), old_library.get(key))
+    if "doc_ids" in now_library and "doc_ids" in old_library:
+        added = sorted(set(now_library["doc_ids"]) - set(old_library["doc_ids"]))
+        removed = sorted(set(old_library["doc_ids"]) - set(now_library["doc_ids"]))
+        if added or removed:
+            add("library documents added", _ids(added), "")
+            add("library documents removed", "", _ids(removed))
+    return [Setting(name, _shown(old), _shown(new)) for name, (old, new) in rows.items()]
+
+
+def _ids(ids: list[str], limit: int = 8) -> str:
+    return ", ".join(ids[:limit]) + (f" … and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)

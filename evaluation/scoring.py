@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from evaluation import metrics
 from evaluation.dataset import KINDS, EvalItem
@@ -19,13 +19,20 @@ HEADLINE = {
     "citation_precision": True,
     "verbatim_validity": True,
     "key_fact_hit": True,
+    "refusal_precision": True,
     "refusal_recall": True,
     "false_refusal_rate": False,
 }
+# Every figure a comparison shows: the headline ones (gated), then these (shown, never gated:
+# hit@3/5 follow hit@k, and latency depends on the machine). True: higher is better.
+SHOWN = {**HEADLINE, "hit@3": True, "hit@5": True, "with_problems": False, "latency_p50_ms": False,
+         "latency_p95_ms": False}
 
 
-def score_item(item: EvalItem, answer: Answer, k: int, chunk_of: Callable[[str], Chunk | None]) -> dict[str, Any]:
-    """The `ask --json` object of `answer`, plus the item's expectations and metrics."""
+def score_item(item: EvalItem, answer: Answer, k: int, chunk_of: Callable[[str], Chunk | None],
+               library: Collection[str] | None = None) -> dict[str, Any]:
+    """The `ask --json` object of `answer`, plus the item's expectations and metrics; `library`
+    (the doc ids it holds) tells a typo in `expected_sources` from a retrieval miss."""
     record = answer.to_dict()
     ranked = metrics.ranked_documents(r.doc_id for r in answer.retrieved)
     verbatim = all(_is_verbatim(c.quote, chunk_of(c.chunk_id)) for c in answer.citations)
@@ -56,6 +63,8 @@ def score_item(item: EvalItem, answer: Answer, k: int, chunk_of: Callable[[str],
         "split": item.split,
         "ranked_documents": ranked,
         "metrics": scores,
+        "unknown_sources": [] if library is None else [d for d in item.expected_sources if d not in library],
+        "missing_keywords": [] if answer.refused else missing_keywords(answer.answer, item.expected_keywords),
     })
     record["problems"] = problems_of(record, k)
     return record
@@ -87,6 +96,9 @@ def problems_of(record: dict[str, Any], k: int) -> list[str]:
         found.append("refused an answerable question")
     elif outcome == "hedged":
         found.append("hedged an answerable question")
+    unknown = record.get("unknown_sources") or []
+    if unknown:
+        found.append("expected source not in the library: " + ", ".join(unknown) + " (a typo in the question set?)")
     if record["expected_sources"] and scores["hit@k"] == 0:
         found.append(f"no expected source in the top {k}")
     elif record["expected_sources"] and scores["hit@1"] == 0:
@@ -94,13 +106,21 @@ def problems_of(record: dict[str, Any], k: int) -> list[str]:
     if scores["citation_precision"] is not None and scores["citation_precision"] < 1:
         found.append("cites an unexpected source")
     if not record["refused"] and scores["key_fact_hit"] is not None and scores["key_fact_hit"] < 1:
-        found.append("key fact missing from the answer")
+        missing = record.get("missing_keywords") or []
+        found.append("key fact missing from the answer" + (": " + ", ".join(f"“{k}”" for k in missing) if missing
+                                                           else ""))
     return found
 
 
 def outcome_of(record: dict[str, Any]) -> str:
     """answered / hedged / refused / conversation (reports written before outcomes: from `refused`)."""
     return record.get("outcome") or ("refused" if record["refused"] else "answered")
+
+
+def missing_keywords(answer: str, keywords: Sequence[str]) -> list[str]:
+    """The expected key facts the answer does not contain (as `metrics.keyword_hit` counts them)."""
+    lowered = answer.lower()
+    return [keyword for keyword in keywords if keyword.lower() not in lowered]
 
 
 # The order language groups are shown in: same-language, across languages, then out-of-scope.

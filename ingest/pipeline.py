@@ -103,15 +103,20 @@ class IngestReport:
     documents: list[DocumentResult] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
+    # Ctrl-C: what was done before it stays (each document switches in one transaction); these
+    # were not read, the first of them perhaps halfway.
+    interrupted: bool = False
+    not_done: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.interrupted
 
     def merge(self, other: IngestReport) -> IngestReport:
         for name in ("added", "updated", "unchanged", "failed", "duplicates", "skipped", "notes", "warnings",
-                     "documents"):
+                     "documents", "not_done"):
             getattr(self, name).extend(getattr(other, name))
+        self.interrupted |= other.interrupted
         self.chunks_added += other.chunks_added
         self.chunks_removed += other.chunks_removed
         return self
@@ -164,6 +169,11 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
             except (LoadError, LoadTimeout, WorkerDied) as error:
                 report.failed.append(FailedFile(shown, str(error)))
                 notify("failed")
+            except KeyboardInterrupt:
+                # Ctrl-C: the documents finished so far are in the library; the caller says what was not.
+                report.interrupted = True
+                report.not_done = [origins.get(p) or display_path(p) for p in files[index:]]
+                break
             except Exception as error:  # one broken file must not stop the others
                 log.exception("ingesting %s failed", shown)
                 report.failed.append(FailedFile(shown, f"unexpected error: {type(error).__name__}: {error}"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 from knowledge.types import Chunk
+from sme_advisor.i18n import plural
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
@@ -23,7 +24,7 @@ def document_text(kb: KnowledgeBase, doc_id: str) -> str | None:
         return None
     chunks = kb.chunks_of(doc_id)
     header = [source.title, f"doc_id: {source.doc_id} · source: {source.path}",
-              f"{len(chunks)} passages · topics: {', '.join(source.topics) or 'none'} · ingested {source.ingested_at}"]
+              f"{plural(len(chunks), 'passage')} · topics: {', '.join(source.topics) or 'none'} · ingested {source.ingested_at}"]
     header.append(_cleaning_lines(cleaning_record(kb, doc_id)))
     return "\n".join(header) + "\n\n" + rebuild_text(chunks)
 

@@ -1,4 +1,5 @@
-"""The starter library shipped with the project, ingested on first use of an empty store."""
+"""The starter library shipped with the project, ingested on first use of a new library
+(`AUTO_INGEST_STARTER`), or on request (`sme-advisor ingest --starter`)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,19 @@ def ingest_starter(kb: KnowledgeBase, on_progress: ProgressCallback | None = Non
         # Shipped with the project: read in-process, without the worker that guards admins' files.
         report.merge(ingest_paths(kb, [path], topics=topics.get(path.stem, ()), on_progress=on_progress,
                                   isolate=False))
+        if report.interrupted:
+            break
     return report
 
 
+def is_first_use(kb: KnowledgeBase) -> bool:
+    """True for a library that has never held a document. One an admin emptied is not: its catalog
+    has counted changes (`library_version`), and it stays empty until someone adds documents."""
+    return kb.is_empty() and kb.catalog.version() == 0
+
+
 def ensure_library(kb: KnowledgeBase, on_progress: ProgressCallback | None = None) -> IngestReport | None:
-    """Ingests the starter library when the store is empty (and the setting allows it)."""
-    if not kb.is_empty() or not kb.settings.auto_ingest_starter:
+    """Ingests the starter library on first use (when AUTO_INGEST_STARTER allows it)."""
+    if not kb.settings.auto_ingest_starter or not is_first_use(kb):
         return None
     return ingest_starter(kb, on_progress)

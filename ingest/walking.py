@@ -11,6 +11,7 @@ the admin's choice and is read even when it is a symbolic link.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -37,7 +38,12 @@ def collect_files(paths: Sequence[Path], supported_suffixes: Iterable[str]) -> W
     roots = [_resolved(path) for path in paths if path.is_dir()]
     for path in paths:
         if path.is_dir():
+            before = len(walk.files)
             _walk_folder(path, [root for root in roots if root is not None], supported, walk)
+            if len(walk.files) == before:  # an admin who named the wrong folder wants to hear it
+                kinds = ", ".join(sorted(suffix.lstrip(".") for suffix in supported))
+                walk.failed.append(PathProblem(display_path(path), f"no documents in this folder (it holds no "
+                                                                   f"{kinds} files)"))
         elif path.is_symlink() and not path.exists():
             walk.failed.append(PathProblem(display_path(path), _broken_link_reason(path)))
         elif path.exists():
@@ -47,8 +53,20 @@ def collect_files(paths: Sequence[Path], supported_suffixes: Iterable[str]) -> W
             else:
                 walk.failed.append(PathProblem(display_path(path), f"not a regular file ({kind})"))
         else:
-            walk.failed.append(PathProblem(display_path(path), "no such file or folder"))
+            walk.failed.append(PathProblem(display_path(path), _missing_reason(str(path))))
     return walk
+
+
+def _missing_reason(text: str) -> str:
+    """"no such file or folder", or what is wrong with something that looks like a web address."""
+    scheme = re.match(r"^([A-Za-z][\w+.-]*):/", text)
+    if scheme and scheme.group(1).lower() in ("http", "https"):
+        return "not a complete web address (write it as https://host/path)"
+    if scheme:
+        return f"only http:// and https:// web addresses can be fetched, not {scheme.group(1)}://"
+    if re.match(r"^(www\.|[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}/)", text):
+        return f"no such file or folder; for a web page, write the whole address: https://{text}"
+    return "no such file or folder"
 
 
 def _walk_folder(folder: Path, roots: list[Path], supported: set[str], walk: Walk) -> None:

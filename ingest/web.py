@@ -61,6 +61,10 @@ def fetch_web_page(url: str, folder: Path, timeout_s: float = TIMEOUT_S, max_byt
                 charset = response.charset_encoding
     except httpx.TimeoutException as error:
         raise LoadError(f"the web address did not answer within {timeout_s:.0f} s") from error
+    except httpx.ConnectError as error:
+        raise LoadError(f"cannot reach {urlsplit(url).hostname or url}: {_connect_reason(error)}") from error
+    except httpx.InvalidURL as error:  # not an HTTPError: raised before any request
+        raise LoadError(f"not a valid web address ({error})") from error
     except httpx.HTTPError as error:
         raise LoadError(f"cannot fetch the web address ({type(error).__name__}: {error})"[:300]) from error
     body = bytes(data)
@@ -73,3 +77,15 @@ def fetch_web_page(url: str, folder: Path, timeout_s: float = TIMEOUT_S, max_byt
     target = folder / f"{page_stem(url)}{suffix}"
     target.write_bytes(body)
     return target
+
+
+def _connect_reason(error: Exception) -> str:
+    text = str(error)
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text \
+            or "No address associated" in text or "Temporary failure in name resolution" in text:
+        return "no such host (check the address, or the machine's internet connection)"
+    if "Connection refused" in text:
+        return "the connection was refused (nothing answers on that port)"
+    if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
+        return f"its HTTPS certificate was not accepted ({text[:160]})"
+    return text[:200] or type(error).__name__

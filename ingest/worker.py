@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
+import signal
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Callable
@@ -99,6 +100,9 @@ def _resolve(function: str) -> Callable[..., Any]:
 
 def _serve(connection: Connection, function: str) -> None:
     """The worker's loop: a path in, ("ok", result) or ("error", exception) out, until None."""
+    # Ctrl-C in the terminal reaches the whole process group: the ingest process handles it (and
+    # ends this worker), so the worker must not die first with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     load = _resolve(function)
     while True:
         try:

@@ -1,17 +1,21 @@
-"""The `sme-advisor` console command.
+"""The `sme-advisor` console command: a shell that mounts each front end's own commands.
 
-Imports stay inside the commands: `--help`, `sources list` and the like must start fast, and only the
-commands that embed text pay for loading the model.
+- `sme_advisor.commands.app`: the library (ask, chat, ingest, sources, reindex);
+- `bot.cli.app`: the Telegram bot and its store (bot, feedback);
+- `evaluation.cli.app`: answer quality (eval).
+
+Nothing here imports a model, Chroma or Telegram: those imports stay inside the commands that need
+them, so `--help` and `sources list` start fast. The settings are built by the first command that
+needs them (`sme_advisor.context.settings_of`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
-from sme_advisor.settings import Settings
+from bot.cli import app as bot_app
+from evaluation.cli import app as evaluation_app
+from sme_advisor.commands import app as library_app
 
 app = typer.Typer(
     name="sme-advisor",
@@ -20,25 +24,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-sources_app = typer.Typer(help="List and remove the documents in the library.", no_args_is_help=True)
-app.add_typer(sources_app, name="sources")
 
 
 @app.callback()
 def main(ctx: typer.Context) -> None:
-    ctx.obj = Settings()
+    ctx.obj = None  # the run's Settings, built on first use
 
 
-def settings_of(ctx: typer.Context) -> Settings:
-    settings = ctx.find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
-
-
-from sme_advisor import commands as _commands  # noqa: E402  (the commands need `app` above)
-from bot.cli import register as _register_bot  # noqa: E402
-from evaluation.cli import register as _register_eval  # noqa: E402
-
-_commands.register(app, sources_app)
-_register_bot(app)
-_register_eval(app)
+app.add_typer(library_app)
+app.add_typer(bot_app)
+app.add_typer(evaluation_app)

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from sme_advisor.context import settings_of
+from sme_advisor.i18n import plural
 from sme_advisor.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,18 +23,16 @@ if TYPE_CHECKING:
 
 out = Console()
 err = Console(stderr=True)
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    from sme_advisor.cli import settings_of
-
-    return settings_of(ctx)
+app = typer.Typer(help="The library: ask, chat, ingest, sources, reindex.")
+sources_app = typer.Typer(help="List, show and remove the documents in the library.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
 
 
 @contextmanager
 def open_knowledge_base(settings: Settings, quiet: bool = False, auto_ingest: bool = True,
                         warm_llm: bool = False) -> Iterator[KnowledgeBase]:
-    """Opens the library; on first use of an empty store, ingests the starter library."""
+    """Opens the library; on first use (a library that never held a document), ingests the starter
+    library. A library an admin emptied stays empty: it is said so, with how to add the starter back."""
     from knowledge.base import KnowledgeBase
     from knowledge.store import StoreMismatch
 
@@ -42,14 +42,27 @@ def open_knowledge_base(settings: Settings, quiet: bool = False, auto_ingest: bo
     except StoreMismatch as error:
         err.print(f"[red]Error:[/] {error}")
         raise typer.Exit(2) from error
+    except ValueError as error:
+        if not (settings.chroma_host and "connect" in str(error).lower()):
+            raise
+        # chromadb's HttpClient says only "Could not connect to a Chroma server": name the settings.
+        # Exit 1, not 2: the server may just be starting (a service manager tries again).
+        err.print(f"[red]Error:[/] cannot reach the Chroma server at CHROMA_HOST={escape(settings.chroma_host)} "
+                  f"CHROMA_PORT={settings.chroma_port}: is `chroma run` running there?", soft_wrap=True)
+        raise typer.Exit(1) from None
     try:
-        if auto_ingest and kb.is_empty() and settings.auto_ingest_starter:
-            from ingest.starter import ingest_starter, starter_files
+        if auto_ingest and kb.is_empty():
+            from ingest.starter import ingest_starter, is_first_use, starter_files
 
-            if not quiet:
-                err.print(f"[dim]First use: adding the starter library ({len(starter_files())} documents)…[/]")
-            with ingest_progress(quiet) as progress:
-                ingest_starter(kb, on_progress=progress)
+            if settings.auto_ingest_starter and is_first_use(kb):
+                if not quiet:
+                    err.print(f"[dim]First use: adding the starter library "
+                              f"({plural(len(starter_files()), 'document')})…[/]")
+                with ingest_progress(quiet) as progress:
+                    ingest_starter(kb, on_progress=progress)
+            elif not quiet:
+                err.print("[yellow]The library is empty.[/] Add documents with `sme-advisor ingest PATH`, or the "
+                          "starter library with `sme-advisor ingest --starter`.")
         if settings.llm_provider != "none":  # keeps langchain off the extractive path's start-up
             from knowledge.generative import attach_llm
 
@@ -87,7 +100,7 @@ def ask(ctx: typer.Context, question: Annotated[str, typer.Argument(help="The qu
     """Answer one question from the library, with cited passages."""
     from sme_advisor.render import print_answer
 
-    with open_knowledge_base(_settings(ctx), quiet=as_json) as kb:
+    with open_knowledge_base(settings_of(ctx), quiet=as_json) as kb:
         answer = kb.ask(question)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
@@ -99,72 +112,60 @@ def chat(ctx: typer.Context,
          language: Annotated[Optional[str], typer.Option(
              "--language", "-l", help="Language of the banner and commands: en or zh "
                                       "(default: from LANGUAGE / LC_ALL / LC_MESSAGES / LANG).")] = None) -> None:
-    """A conversation in the terminal: follow-ups use the previous turns. /reset, /sources, Ctrl-D."""
-    from rich.markup import escape
-
+    """A conversation in the terminal: follow-ups use the previous turns. /help, /reset, /sources, Ctrl-D."""
     from knowledge.language import from_locale
-    from knowledge.types import Turn
-    from sme_advisor.i18n import translator
-    from sme_advisor.render import print_answer, print_sources
+    from sme_advisor.chat import line_reader, run_chat
+    from sme_advisor.welcome import TextsSource
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     # The banner speaks the terminal's language; after that, each answer speaks its question's.
     speaking = from_locale(language) if language else settings.interface_language
+    texts = TextsSource(settings.texts_path)
     with open_knowledge_base(settings) as kb:
-        tr = translator(speaking)
-        out.print("[bold]SME Advisor[/] — " + escape(tr.gettext(
-            "ask about innovation, succession and digital transformation.")))
-        out.print(f"[dim]{escape(kb.library_overview(speaking))}[/]")
-        out.print("[dim]" + escape(tr.gettext(
-            "Commands: /reset forgets the conversation, /sources lists the library, Ctrl-D leaves.")) + "[/]")
-        history: list[Turn] = []
-        while True:
-            tr = translator(speaking)
-            try:
-                line = out.input("\n[bold cyan]" + escape(tr.gettext("You ›")) + "[/] ").strip()
-            except (EOFError, KeyboardInterrupt):
-                out.print("\n[dim]" + escape(tr.gettext("Goodbye.")) + "[/]")
-                return
-            if not line:
-                continue
-            if line in ("/reset", "/new"):
-                history.clear()
-                out.print("[dim]" + escape(tr.gettext("Conversation forgotten.")) + "[/]")
-                continue
-            if line == "/sources":
-                print_sources(out, kb.sources(), speaking)
-                continue
-            if line in ("/quit", "/exit"):
-                return
-            answer = kb.ask(line, history=history, language=speaking)
-            print_answer(out, answer)
-            speaking = answer.language  # the commands and prompt follow the owner's last question
-            history += [Turn("user", line), Turn("assistant", answer.answer)]
-            del history[:-8]
+        run_chat(kb, out, line_reader(out, settings.data_dir), speaking,
+                 lambda language: texts.welcome(kb.sources(), language))
 
 
 def ingest(ctx: typer.Context,
-           paths: Annotated[list[str], typer.Argument(
-               help="Files, folders or web addresses (txt, md, html, pdf, docx, pptx, xlsx, csv; https://…).")],
+           paths: Annotated[Optional[list[str]], typer.Argument(
+               help="Files, folders or web addresses (txt, md, html, pdf, docx, pptx, xlsx, csv; https://…).",
+               show_default=False)] = None,
            topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Tag the documents (repeatable).")] = None,
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
            force: Annotated[bool, typer.Option("--force", help="Re-index unchanged files; add duplicates anyway.")] = False,
            replace: Annotated[bool, typer.Option("--replace", help="A file replaces the document with its name's id, "
-                                                               "even when that came from another path.")] = False) -> None:
+                                                               "even when that came from another path.")] = False,
+           starter: Annotated[bool, typer.Option("--starter", help="Add the starter library shipped with SME Advisor "
+                                                               "(it is added by itself only on first use).")] = False) -> None:
     """Add or update documents in the library (admin)."""
-    from ingest.pipeline import ingest_paths
+    from ingest.pipeline import IngestReport, ingest_paths
     from ingest.web import is_web_address
 
+    if not paths and not starter:
+        err.print("[red]Error:[/] give files, folders or web addresses to ingest (or --starter for the starter "
+                  "library). See `sme-advisor ingest --help`.")
+        raise typer.Exit(2)
     # Web addresses stay strings: a Path would fold "https://" into "https:/".
-    sources: list[Path | str] = [p if is_web_address(p) else Path(p) for p in paths]
-    with open_knowledge_base(_settings(ctx), quiet=as_json, auto_ingest=False) as kb:
+    sources: list[Path | str] = [p if is_web_address(p) else Path(p) for p in paths or ()]
+    report = IngestReport()
+    with open_knowledge_base(settings_of(ctx), quiet=as_json, auto_ingest=False) as kb:
         with ingest_progress(as_json) as progress:
-            report = ingest_paths(kb, sources, topics=topic or (), on_progress=progress, force=force,
-                                  replace=replace)
+            try:
+                if starter:
+                    from ingest.starter import ingest_starter
+
+                    report.merge(ingest_starter(kb, on_progress=progress))
+                if sources and not report.interrupted:
+                    report.merge(ingest_paths(kb, sources, topics=topic or (), on_progress=progress, force=force,
+                                              replace=replace))
+            except KeyboardInterrupt:  # between documents (walking folders, fetching pages)
+                report.interrupted = True
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
         _print_report(report)
+    if report.interrupted:
+        raise typer.Exit(130)  # the shell's code for "stopped by Ctrl-C"
     if not report.ok:
         raise typer.Exit(1)
 
@@ -179,7 +180,8 @@ def _print_report(report: IngestReport) -> None:
     for document in report.documents:
         if document.removed_chars:
             kinds = ", ".join(f"{kind} {chars:,}" for kind, chars in document.removed.items())
-            out.print(f"[dim]cleaned {document.doc_id}: removed {document.removed_chars:,} characters ({kinds})[/]")
+            out.print(f"[dim]cleaned {document.doc_id}: removed {plural(document.removed_chars, 'character')} "
+                      f"({kinds})[/]")
     for warning in report.warnings:
         out.print(f"[yellow]warning[/] {escape(warning.path)}: {escape(warning.message)}")
     for duplicate in report.duplicates:
@@ -188,7 +190,16 @@ def _print_report(report: IngestReport) -> None:
         out.print(f"[dim]skipped {escape(skipped.path)}: {escape(skipped.reason)}[/]")
     for failed in report.failed:
         out.print(f"[red]failed[/] {escape(failed.path)}: {escape(failed.error)}")
-    out.print(f"chunks added {report.chunks_added}, removed {report.chunks_removed}")
+    out.print(f"{plural(report.chunks_added, 'passage')} added, {report.chunks_removed:,} removed")
+    if report.interrupted:
+        finished = len(report.added) + len(report.updated) + len(report.unchanged)
+        out.print(f"[yellow]Interrupted (Ctrl-C).[/] {plural(finished, 'document')} finished and kept in the library"
+                  + (f"; not done: {plural(len(report.not_done), 'file')}" if report.not_done else "") + ".")
+        for path in report.not_done[:10]:
+            out.print(f"[dim]  not done: {escape(path)}[/]")
+        if len(report.not_done) > 10:
+            out.print(f"[dim]  … and {len(report.not_done) - 10:,} more[/]")
+        out.print("Run the same command again to finish: documents already in the library are skipped as unchanged.")
 
 
 def sources_list(ctx: typer.Context,
@@ -196,7 +207,7 @@ def sources_list(ctx: typer.Context,
     """List the documents in the library."""
     from sme_advisor.render import print_sources
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with open_knowledge_base(settings, quiet=as_json, auto_ingest=False) as kb:
         sources = kb.sources()
     if as_json:
@@ -207,23 +218,31 @@ def sources_list(ctx: typer.Context,
 
 def sources_remove(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(help="The document's id.")]) -> None:
     """Remove a document and every vector of it from the library."""
-    with open_knowledge_base(_settings(ctx), auto_ingest=False) as kb:
+    with open_knowledge_base(settings_of(ctx), auto_ingest=False) as kb:
         removed = kb.remove_source(doc_id)
-    if not removed:
-        err.print(f"[red]No document with id {doc_id!r}.[/] See `sme-advisor sources list`.")
-        raise typer.Exit(1)
+        if not removed:
+            _no_such_document(doc_id, kb.sources())
     out.print(f"Removed {doc_id}.")
+
+
+def _no_such_document(doc_id: str, sources: list) -> None:  # type: ignore[type-arg]
+    """Says so, with the ids the admin probably meant (never acted on: they are only suggested)."""
+    from sme_advisor.doc_ids import suggestions
+
+    err.print(f"[red]No document with id {escape(doc_id)!r}.[/] See `sme-advisor sources list`.", soft_wrap=True)
+    for source in suggestions(doc_id, sources):
+        err.print(f"  did you mean {source.doc_id}  [dim]({escape(source.title)})[/]", soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def sources_show(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(help="The document's id.")]) -> None:
     """Print a document's cleaned text as stored, with its sections, and what cleaning removed."""
     from ingest.showing import document_text
 
-    with open_knowledge_base(_settings(ctx), quiet=True, auto_ingest=False) as kb:
+    with open_knowledge_base(settings_of(ctx), quiet=True, auto_ingest=False) as kb:
         text = document_text(kb, doc_id)
-    if text is None:
-        err.print(f"[red]No document with id {escape(doc_id)!r}.[/] See `sme-advisor sources list`.")
-        raise typer.Exit(1)
+        if text is None:
+            _no_such_document(doc_id, kb.sources())
     sys.stdout.write(text + "\n")
 
 
@@ -234,7 +253,7 @@ def reindex(ctx: typer.Context) -> None:
     from knowledge.catalog import Catalog
     from knowledge.store import VectorStore
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     catalog = Catalog(settings.catalog_path)
     sources = catalog.documents()
     catalog.close()
@@ -250,6 +269,8 @@ def reindex(ctx: typer.Context) -> None:
                     continue
                 report.merge(ingest_paths(kb, copies[:1], topics=source.topics, on_progress=progress, force=True,
                                           known={copies[0]: source}))
+                if report.interrupted:
+                    break
     finally:
         kb.close()
     _print_report(report)
@@ -257,11 +278,10 @@ def reindex(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer, sources_app: typer.Typer) -> None:
-    app.command()(ask)
-    app.command()(chat)
-    app.command()(ingest)
-    app.command()(reindex)
-    sources_app.command("list")(sources_list)
-    sources_app.command("remove")(sources_remove)
-    sources_app.command("show")(sources_show)
+app.command()(ask)
+app.command()(chat)
+app.command()(ingest)
+app.command()(reindex)
+sources_app.command("list")(sources_list)
+sources_app.command("remove")(sources_remove)
+sources_app.command("show")(sources_show)

@@ -57,3 +57,9 @@ def _load_po(path: Path) -> gettext.GNUTranslations:
 def N_(message: str) -> str:
     """Marks a string for extraction where it is defined; it is translated where it is shown."""
     return message
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """"1 document", "2 documents": counts in the operator's English output (ingest and eval
+    reports), which is not translated; texts for owners use `ngettext`."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"

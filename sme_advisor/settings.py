@@ -24,6 +24,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,  # "CHROMA_HOST=" in .env means unset (the default), as in .env.example
     )
 
     data_dir: Path = Field(
@@ -90,13 +91,28 @@ class Settings(BaseSettings):
         default=True,
         description="Also search a question in the library's other language (Chinese <-> English, by dictionary).",
     )
-    auto_ingest_starter: bool = True
+    auto_ingest_starter: bool = Field(
+        default=True,
+        description="Add the starter library to a library that has never held a document (first use); "
+        "a library an admin emptied stays empty.",
+    )
+    texts_file: Path | None = Field(
+        default=None,
+        description="How the advisor presents itself (/start, /help, the chat banner): a TOML file with "
+        "[en]/[zh] name, intro, examples, help; default: <data dir>/texts.toml (optional).",
+    )
 
     # --- telegram ---------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS address Telegram posts updates to (webhook mode); unset: long polling.",
+    )
+    webhook_listen: str = Field(default="0.0.0.0", description="Webhook mode: address the bot listens on.")
+    webhook_port: int = Field(default=8443, description="Webhook mode: port the bot listens on.")
     rate_limit_messages: int = 6
     rate_limit_window_s: float = 30.0
     max_question_chars: int = 1000
@@ -123,7 +139,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+            return [_user_id(part.strip()) for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
         return value
@@ -151,3 +167,18 @@ class Settings(BaseSettings):
     @property
     def bot_db_path(self) -> Path:
         return self.data_dir / "bot.sqlite3"
+
+    @property
+    def texts_path(self) -> Path:
+        return self.texts_file or self.data_dir / "texts.toml"
+
+
+def _user_id(text: str) -> int:
+    """A Telegram user id; the usual mistake, a @username, gets the way to find the number."""
+    if text.lstrip("-").isdigit():
+        return int(text)
+    if text.startswith("@"):
+        raise ValueError(f"{text} is a username; admins are listed by their numeric user id "
+                         "(message @userinfobot in Telegram to get yours), e.g. ADMIN_USER_IDS=111111111,222222222")
+    raise ValueError(f"{text!r} is not a Telegram user id: expected numbers separated by commas, "
+                     "e.g. ADMIN_USER_IDS=111111111,222222222")

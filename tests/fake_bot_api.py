@@ -6,6 +6,9 @@ sendDocument, editMessageText, editMessageReplyMarkup, sendChatAction, answerCal
 getFile and file downloads (`/file/bot<token>/<path>`). Tests push updates, await the bot's calls
 ("a sendMessage to chat X matching …"), and can make the next N calls of a method fail with 429
 (with `parameters.retry_after`) or 500.
+
+Webhook mode too: `setWebhook` is remembered, and `deliver` POSTs an update to the bot's webhook
+with the secret token it registered, as Telegram does.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class FakeBotApi:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     failures: dict[str, Failure] = field(default_factory=dict)
     port: int = 0
+    webhook: dict[str, Any] | None = None  # the last setWebhook's parameters (url, secret_token, …)
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -96,6 +100,20 @@ class FakeBotApi:
             self.updates.append(update)
             self._changed.notify_all()
         return update["update_id"]
+
+    async def deliver(self, update: dict[str, Any], secret: str | None = None) -> int:
+        """POSTs an update to the registered webhook (with its secret token unless `secret` is given,
+        as a forger would) and returns the bot's HTTP status."""
+        from aiohttp import ClientSession
+
+        await self.wait_for("setWebhook")
+        assert self.webhook is not None
+        update = {"update_id": next(self._update_ids), **update}
+        token = secret if secret is not None else str(self.webhook.get("secret_token", ""))
+        async with ClientSession() as session:
+            async with session.post(str(self.webhook["url"]), json=update,
+                                    headers={"X-Telegram-Bot-Api-Secret-Token": token}) as response:
+                return response.status
 
     def fail_next(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
         """The next `times` calls of `method` answer `status` (429 carries `retry_after`)."""
@@ -152,6 +170,10 @@ class FakeBotApi:
                                       "description": "Internal Server Error"}, status=failure.status)
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
+        if method == "setWebhook":
+            self.webhook = params
+        elif method == "deleteWebhook":
+            self.webhook = None
         await self._record(method, params)
         return _ok(self._result(method, params))
 

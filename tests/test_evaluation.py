@@ -368,3 +368,120 @@ def test_html_report_renders_charts_and_table_in_chromium(run_eval, tmp_path: Pa
              & (abs(pixels[..., 2] - 0x4A / 255) < 0.03)).sum()
     assert blue > 2000 and green > 2000  # the bars of the charts were drawn, not just the page frame
     assert (pixels < 0.2).all(axis=-1).sum() > 5000  # dark text: headline figures and tables
+
+
+# --- comparing two runs --------------------------------------------------------------------------
+def _item(item_id: str, problems: list[str], answer: str = "an answer", refused: bool = False) -> dict:
+    return {"id": item_id, "question": f"question {item_id}?", "history": [], "lang": "en-en", "problems": problems,
+            "answer": answer, "refused": refused}
+
+
+def test_comparison_lists_items_newly_failing_and_fixed_and_settings_side_by_side() -> None:
+    from evaluation.compare import build_comparison
+
+    baseline = {"run": {"embedding_model": "m1", "llm_provider": "none", "min_relevance": {"m1:en": 0.41},
+                        "library": {"documents": 16, "doc_ids": ["a", "b"]}, "settings": {"retrieval_top_k": 10}},
+                "summary": {"k": 5, "refusal_precision": 0.947, "hit@1": 0.80, "latency_p50_ms": 50.0},
+                "items": [_item("x", []), _item("y", ["refused an answerable question"], "old", True),
+                          _item("z", ["cites an unexpected source"]), _item("gone", [])]}
+    current = {"run": {"embedding_model": "m1", "llm_provider": "none", "min_relevance": {"m1:en": 0.47},
+                       "library": {"documents": 17, "doc_ids": ["a", "b", "c"]}, "settings": {"retrieval_top_k": 10}},
+               "summary": {"k": 5, "refusal_precision": 0.783, "hit@1": 0.81, "latency_p50_ms": 90.0},
+               "items": [_item("x", ["key fact missing from the answer: “300”"], "new"), _item("y", [], "fixed"),
+                         _item("z", ["cites an unexpected source"]), _item("new", [])]}
+    comparison = build_comparison(current, baseline, tolerance=0.02, label="old.json")
+    assert [c.id for c in comparison.newly_failing] == ["x"] and comparison.newly_failing[0].answer_before == "an answer"
+    assert comparison.newly_failing[0].problems_now == ["key fact missing from the answer: “300”"]
+    fixed = comparison.newly_fixed[0]
+    assert fixed.id == "y" and fixed.refused_before and fixed.answer_now == "fixed"
+    assert comparison.still_failing == 1 and comparison.only_now == ["new"] and comparison.only_before == ["gone"]
+    deltas = {d.metric: d for d in comparison.deltas if d.lang is None}
+    assert deltas["refusal_precision"].regressed and deltas["refusal_precision"].direction == "worse"
+    assert deltas["hit@1"].direction == "better" and not deltas["hit@1"].regressed
+    assert not deltas["latency_p50_ms"].gated and not deltas["latency_p50_ms"].regressed  # shown, never gated
+    assert deltas["latency_p50_ms"].direction == "worse"
+    assert comparison.regressed
+    settings = {s.name: s for s in comparison.settings}
+    assert settings["min_relevance m1:en"].differs and settings["min_relevance m1:en"].current == "0.47"
+    assert not settings["embedding_model"].differs and not settings["retrieval_top_k"].differs
+    assert settings["library documents"].baseline == "16" and settings["library documents added"].current == "c"
+    assert settings["code_version"].baseline == "–"  # a report from before the field existed
+    assert json.loads(json.dumps(comparison.to_dict()))["deltas"]  # stored in the JSON report
+
+
+def test_problems_name_the_missing_key_fact_and_an_unknown_expected_source() -> None:
+    from evaluation.dataset import EvalItem
+    from evaluation.scoring import score_item
+    from knowledge.types import Answer, Citation, Retrieved
+
+    item = EvalItem("k1", "How many?", True, ("little-giants-growng",), ("262", "300"))
+    answer = Answer("How many?", "There are 262 of them [1].", False,
+                    citations=[Citation(1, "little-giants-growing", "T", "c1", "262")],
+                    retrieved=[Retrieved("little-giants-growing", "c1", 1.0)])
+    record = score_item(item, answer, 5, lambda chunk_id: None, library={"little-giants-growing"})
+    assert record["missing_keywords"] == ["300"] and record["unknown_sources"] == ["little-giants-growng"]
+    assert "key fact missing from the answer: “300”" in record["problems"]
+    assert any(p.startswith("expected source not in the library: little-giants-growng") for p in record["problems"])
+
+
+def test_eval_against_a_baseline_compares_everything_in_the_terminal_and_html(run_eval, tmp_path: Path) -> None:
+    items = SMALL_SET + [
+        {"id": "will", "question": "How do I write a will that leaves my house to my children?", "answerable": True,
+         "expected_sources": ["little-giants-growing"], "topic": "policy"},  # refused: fails
+        {"id": "typo", "question": "How many little giants are based in Shanghai?", "answerable": True,
+         "expected_sources": ["little-giants-growng"], "expected_keywords": ["262"], "topic": "policy"}]
+    question_set = _write_set(tmp_path / "set.jsonl", items)
+    assert run_eval(str(question_set), "--out", str(tmp_path / "base.json")).exit_code in (0, 1)
+    base = json.loads((tmp_path / "base.json").read_text())
+    assert any("little-giants-growng" in w and "did you mean 'little-giants-growing'" in w
+               for w in base["run"]["warnings"])
+    assert base["run"]["library"]["fingerprint"] and base["run"]["settings"]["retrieval_top_k"] == 10
+    # Make the baseline what an older run would have been: "will" passed, "a2" failed, other settings.
+    old = {i["id"]: i for i in base["items"]}
+    old["will"].update(problems=[], answer="Write it with a notary.", refused=False)
+    old["a2"].update(problems=["no expected source in the top 5"], answer="Some wrong answer.")
+    base["summary"]["refusal_precision"] = 0.947
+    base["run"]["llm_provider"] = "openai"
+    base["run"]["min_relevance"] = {name: 0.40 for name in base["run"]["min_relevance"]}
+    (tmp_path / "old.json").write_text(json.dumps(base))
+
+    html = tmp_path / "report.html"
+    result = run_eval(str(question_set), "--baseline", str(tmp_path / "old.json"), "--html", str(html),
+                      "--out", str(tmp_path / "now.json"))
+    assert result.exit_code == 1, result.output  # refusal precision fell beyond the tolerance
+    output = result.output
+    assert re.search(r"refusal prec\s+│\s+0\.947\s+│\s+0\.\d{3}\s+│\s+-0\.\d{3}\s+│\s+REGRESSED", output), output
+    assert "latency p50 ms" in output and "info" in output
+    assert "1 item newly failing" in output and "will a house to my" not in output
+    assert "How do I write a will" in output and "Write it with a notary." in output
+    assert "1 item newly fixed" in output and "Some wrong answer." in output
+    assert "Settings that differ" in output and "llm_provider" in output and "openai" in output
+    assert "expected keywords" in output and "warning" in output and "little-giants-growng" in output
+    assert json.loads((tmp_path / "now.json").read_text())["comparison"]["newly_failing"][0]["id"] == "will"
+
+    if CHROMIUM is None:
+        pytest.skip("needs the Debian `chromium` package (installed by .ci/run) for the HTML part")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    section = dom[dom.index('id="comparison"'):]
+    deltas = section[section.index('id="deltas"'):section.index("</table>")]
+    row = re.search(r"<tr><td>all</td><td>refusal precision</td>.*?</tr>", deltas, re.DOTALL)
+    assert row and "0.947" in row.group(0) and 'class="num worse"' in row.group(0) and "REGRESSED" in row.group(0)
+    for metric in ("hit@1", "hit@5", "MRR", "nDCG@5", "key facts found", "false refusals", "latency p95 (ms)",
+                   "hit@3", "items with problems"):
+        assert f"<td>{metric}</td>" in deltas, metric
+    settings = section[section.index('id="settings"'):]
+    assert re.search(r'<tr class="differs"><td>llm_provider</td><td><code>openai</code></td><td><code>none</code>',
+                     settings)
+    same = settings[settings.index("The same in both runs"):]
+    assert '<tr><td>embedding_model</td>' in same  # the same on both sides: listed apart, not highlighted
+    failing = section[section.index('id="newly-failing"'):section.index('id="newly-fixed"')]
+    assert "How do I write a will" in failing and "Write it with a notary." in failing and "refused" in failing
+    fixed = section[section.index('id="newly-fixed"'):]
+    assert "How many little giants are based in Shanghai?" in fixed and "Some wrong answer." in fixed
+    assert 'id="warnings"' in dom and "did you mean &#39;little-giants-growing&#39;" in dom.replace("'", "&#39;")
+    failures = dom[dom.index('id="failures"'):]
+    assert "<th>expected keywords</th>" in failures and "262" in failures
+    assert "vs baseline" in dom  # the headline cards carry their deltas

@@ -117,7 +117,8 @@ def test_no_prose_in_the_bot_is_sent_without_the_catalog() -> None:
     # Every module that talks to owners; not cli.py (the operator's terminal), logs.py or storage.py (SQL).
     files = [ROOT / "bot" / name for name in ("handlers.py", "admin.py", "app.py", "render.py", "delivery.py",
                                               "languages.py", "services.py", "ratelimit.py")]
-    files.append(ROOT / "knowledge" / "refusal_texts.py")
+    files += [ROOT / "knowledge" / "refusal_texts.py", ROOT / "bot" / "shortcuts.py",
+              ROOT / "sme_advisor" / "welcome.py", ROOT / "sme_advisor" / "chat.py"]
     assert [line for path in files for line in _untranslated_prose(path)] == []
 
 
