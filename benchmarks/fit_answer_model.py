@@ -36,6 +36,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SENTENCE_FEATURES = ("relevance", "context", "coverage", "passage_coverage", "type_hit", "other_language", "pair", "rank")
 MAX_FALSE_REFUSALS = 0.02
 MAX_OOS_ANSWERED = 0.03
+MAX_ANSWER_SENTENCES = 4  # Settings.answer_max_sentences
+MAX_SENTENCES = 3.0  # on average, in the chosen margins' answers
 L2_SENTENCE = 0.05
 L2_DECISION = 0.02
 
@@ -72,6 +74,7 @@ def main() -> None:
     print(f"sentence choice, fitted weights:  key fact first {first_hit(answerable, weights):.3f}  "
           + ", ".join(f"{n}={w:.3f}" for n, w in zip(SENTENCE_FEATURES, weights)))
 
+    chosen_margins = fit_margins(items, weights)
     from knowledge.answer_model import DECISION_FEATURES
 
     rows = np.array([[decision_row(item, weights)[name] for name in DECISION_FEATURES] for item in items])
@@ -79,13 +82,17 @@ def main() -> None:
     bias, coef = fit_logistic(rows, labels)
     probability = 1 / (1 + np.exp(-(bias + rows @ coef)))
     hedge_at, answer_at = cut_points(probability, labels)
-    report(items, probability, hedge_at, answer_at)
+    across = rows[:, DECISION_FEATURES.index("cross_language")] > 0
+    answer_across_at = max(answer_at, _centred(_above(probability[across & (labels == 0)]), probability))
+    report(items, probability, hedge_at, answer_at, answer_across_at, across)
     model = {
         "fitted_on": f"{args.split} splits of evaluation/sets/*.jsonl over the starter shelf + tests/fixtures/padding",
         "sentence": {name: round(float(w), 4) for name, w in zip(SENTENCE_FEATURES, weights)},
+        "select": chosen_margins,
         "decision": {"bias": round(float(bias), 4),
                      "weights": {name: round(float(c), 4) for name, c in zip(DECISION_FEATURES, coef)},
-                     "answer_at": round(float(answer_at), 4), "hedge_at": round(float(hedge_at), 4)},
+                     "answer_at": round(float(answer_at), 4), "hedge_at": round(float(hedge_at), 4),
+                     "answer_across_at": round(float(answer_across_at), 4)},
     }
     print(json.dumps(model, indent=2))
     if args.write:
@@ -160,6 +167,43 @@ def fit_listwise(items: list[Item], start: np.ndarray, steps: int = 3000, rate: 
     return weights / weights[0]  # relevance weighs 1
 
 
+def fit_margins(items: list[Item], weights: np.ndarray) -> dict[str, float]:
+    """The margins that find the most key facts in whole answers, at most MAX_SENTENCES said on
+    average (longer answers would find more, and owners read less)."""
+    from knowledge import answering
+    from knowledge.answer_model import Margins
+    from knowledge.chinese import to_simplified
+
+    answerable = [i for i in items if i.answerable and i.keywords and i.thought.candidates]
+    best: tuple[float, dict[str, float]] = (-1.0, {})
+    for same in (0.15, 0.3, 0.5, 0.8):
+        for other in (0.05, 0.15, 0.3):
+            found, said = 0.0, 0
+            for item in answerable:
+                scores = _rescored(item, weights)
+                chosen = answering.select(item.thought.candidates, scores, MAX_ANSWER_SENTENCES,
+                                          within=Margins(same, other))
+                text = to_simplified(" ".join(c.text for c in chosen)).lower()
+                said += sum(len(c.spans) for c in chosen)
+                found += sum(to_simplified(k).lower() in text for k in item.keywords) / len(item.keywords)
+            share, length = found / len(answerable), said / len(answerable)
+            print(f"  margins same document {same:.2f}, other {other:.2f}: key facts in answers {share:.3f}, "
+                  f"{length:.2f} sentences an answer")
+            if length <= MAX_SENTENCES and share > best[0]:
+                best = (share, {"same_document": same, "other_document": other})
+    print(f"chosen margins: {best[1]} (key facts in dev answers {best[0]:.3f})")
+    return best[1]
+
+
+def _rescored(item: Item, weights: np.ndarray):  # type: ignore[no-untyped-def]
+    from knowledge import answering
+
+    scores = item.thought.scores
+    ranking = np.where(item.valid, item.features @ weights, -np.inf)
+    return answering.Scores(scores.similarity, scores.relevance, scores.context, scores.coverage,
+                            scores.passage_coverage, scores.type_hit, scores.other_language, ranking)
+
+
 def decision_row(item: Item, weights: np.ndarray) -> dict[str, float]:
     """The decision features of an item, its top sentence chosen by `weights`."""
     from knowledge import answering
@@ -167,12 +211,9 @@ def decision_row(item: Item, weights: np.ndarray) -> dict[str, float]:
     from knowledge.evidence import QuestionTerms
 
     thought = item.thought
-    scores = thought.scores
     if not thought.candidates:
         return {"best_relevance": -1.0}
-    ranking = np.where(item.valid, item.features @ weights, -np.inf)
-    rescored = answering.Scores(scores.similarity, scores.relevance, scores.context, scores.coverage,
-                                scores.passage_coverage, scores.type_hit, scores.other_language, ranking)
+    rescored = _rescored(item, weights)
     terms = thought.terms or [QuestionTerms(())]
     row = decision_features(thought.candidates, rescored, terms, thought.passages, thought.result.language)
     return row or {"best_relevance": -1.0}
@@ -202,19 +243,27 @@ def cut_points(probability: np.ndarray, labels: np.ndarray) -> tuple[float, floa
     return _centred(hedge_at, probability), _centred(answer_at, probability)
 
 
+def _above(values: np.ndarray) -> float:
+    """Just above the highest of `values` (no out-of-scope item across languages is answered)."""
+    return float(values.max()) + 1e-6 if len(values) else 0.0
+
+
 def _centred(cut: float, probability: np.ndarray) -> float:
     below = probability[probability < cut]
     return (cut + below.max()) / 2 if len(below) else cut
 
 
-def report(items: list[Item], probability: np.ndarray, hedge_at: float, answer_at: float) -> None:
-    outcome = np.where(probability >= answer_at, "answered", np.where(probability >= hedge_at, "hedged", "refused"))
+def report(items: list[Item], probability: np.ndarray, hedge_at: float, answer_at: float, answer_across_at: float,
+           across: np.ndarray) -> None:
+    answer_cut = np.where(across, answer_across_at, answer_at)
+    outcome = np.where(probability >= answer_cut, "answered", np.where(probability >= hedge_at, "hedged", "refused"))
     for kind in sorted({i.kind or ("out-of-scope" if not i.answerable else "direct") for i in items}):
         chosen = [n for n, i in enumerate(items) if (i.kind or ("out-of-scope" if not i.answerable else "direct")) == kind]
         counts = {o: sum(1 for n in chosen if outcome[n] == o) for o in ("answered", "hedged", "refused")}
         print(f"  {kind:14s} {len(chosen):4d}  " + "  ".join(f"{o} {c}" for o, c in counts.items()))
     labels = np.array([i.answerable for i in items])
-    print(f"cut points: hedge from {hedge_at:.3f}, answer from {answer_at:.3f}; false refusals "
+    print(f"cut points: hedge from {hedge_at:.3f}, answer from {answer_at:.3f} (across languages "
+          f"{answer_across_at:.3f}); false refusals "
           f"{np.mean(outcome[labels] == 'refused'):.3f}, out of scope refused {np.mean(outcome[~labels] == 'refused'):.3f}, "
           f"answered outright {np.mean(outcome[~labels] == 'answered'):.3f}")
     for n in np.argsort(probability):

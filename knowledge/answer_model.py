@@ -6,8 +6,9 @@ knowledge/evidence.py), fitted on the development splits of the question sets by
 only check them. Weights are in relevance units: a sentence's own relevance has weight 1.
 
 Decision: p = logistic(bias + Σ weight · feature) is the probability that the library answers the
-question. At or above `answer_at` the best sentences are quoted; from `hedge_at` the reply says the
-library only touches on the question and offers the closest passages; below, it is refused.
+question. At or above `answer_at` the best sentences are quoted (`answer_across_at` when they are in
+the other language than the question's); from `hedge_at` the reply says the library only touches on
+the question and offers the closest passages; below, it is refused.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class SentenceWeights:
 
 
 DECISION_FEATURES = ("best_relevance", "top_relevance", "top_context", "top_coverage", "top_passage_coverage",
-                     "best_passage_coverage", "unknown_terms", "missing_term", "cross_language")
+                     "best_passage_coverage", "unknown_terms", "uncovered_terms", "cross_language")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,15 @@ class DecisionModel:
     weights: Mapping[str, float]
     answer_at: float
     hedge_at: float
+    # A quote in the other language than the question's is matched through dictionary words, the
+    # weakest evidence there is: it is said outright only from this probability, else hedged.
+    answer_across_at: float = 1.0
+
+    def outcome(self, features: Mapping[str, float]) -> str:
+        p = self.probability(features)
+        if p >= (self.answer_across_at if features.get("cross_language") else self.answer_at):
+            return "answered"
+        return "hedged" if p >= self.hedge_at else "refused"
 
     def probability(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
@@ -52,7 +62,7 @@ class DecisionModel:
 
 # Until a model is fitted: answer exactly when a sentence reaches its model's threshold (the
 # decision before this file existed), never hedge.
-_THRESHOLD_ONLY = DecisionModel(0.0, {"best_relevance": 60.0}, 0.5, 0.5)
+_THRESHOLD_ONLY = DecisionModel(0.0, {"best_relevance": 60.0}, 0.5, 0.5, 0.5)
 
 
 @lru_cache(maxsize=1)
@@ -68,9 +78,23 @@ def sentence_weights() -> SentenceWeights:
     return SentenceWeights(**{k: float(v) for k, v in _load().get("sentence", {}).items() if k in known})
 
 
+@dataclass(frozen=True, slots=True)
+class Margins:
+    """How close (in ranking units) further sentences must come to the best to be quoted too."""
+
+    same_document: float = 0.15
+    other_document: float = 0.05
+
+
+def margins() -> Margins:
+    known = {f.name for f in fields(Margins)}
+    return Margins(**{k: float(v) for k, v in _load().get("select", {}).items() if k in known})
+
+
 def decision_model() -> DecisionModel:
     data = _load().get("decision")
     if not data:
         return _THRESHOLD_ONLY
     return DecisionModel(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
-                         float(data["answer_at"]), float(data["hedge_at"]))
+                         float(data["answer_at"]), float(data["hedge_at"]),
+                         float(data.get("answer_across_at", data["answer_at"])))

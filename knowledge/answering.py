@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from knowledge.answer_model import SentenceWeights, sentence_weights
+from knowledge.answer_model import Margins, SentenceWeights, margins, sentence_weights
 from knowledge.embeddings import Embedder
 from knowledge.evidence import AnswerType, QuestionTerms, has_type, mentioned
 from knowledge.sentences import SentenceVectors, candidate_spans, sentence_text
@@ -30,10 +30,6 @@ from knowledge.types import Chunk, Citation, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-RELATIVE_MARGIN = 0.15  # sentences this close to the best one are worth saying too
-# Another document must come closer still: a second source is quoted only when it answers
-# nearly as well, not because it touches the subject.
-OTHER_DOC_MARGIN = 0.05
 MAX_PER_CHUNK = 2
 # A sentence quoted beside the best one must itself come close to the refusal threshold: within
 # 0.07 in relevance units (about 17 % of MiniLM's English threshold of 0.41).
@@ -280,11 +276,14 @@ def other_language_first(ranked: Sequence[ScoredChunk], candidates: Sequence[Can
 
 
 def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int,
-           floor: float = SUPPORT_FLOOR) -> list[Candidate]:
+           floor: float = SUPPORT_FLOOR, within: Margins | None = None) -> list[Candidate]:
     """The best candidate, and others nearly as good that are relevant in their own right (never
-    overlapping one already chosen; a pair counts as two sentences)."""
+    overlapping one already chosen; a pair counts as two sentences). Another document must come
+    closer than the best one's own: a second source is quoted when it answers nearly as well, not
+    because it touches the subject."""
     if not candidates or scores.top is None:
         return []
+    within = within or margins()
     order = np.argsort(-scores.ranking)
     best = float(scores.ranking[order[0]])
     chosen: list[Candidate] = []
@@ -294,8 +293,8 @@ def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int,
         candidate = candidates[index]
         if not np.isfinite(scores.ranking[index]):
             break
-        margin = RELATIVE_MARGIN if not chosen or candidate.chunk.doc_id == chosen[0].chunk.doc_id \
-            else OTHER_DOC_MARGIN
+        margin = within.same_document if not chosen or candidate.chunk.doc_id == chosen[0].chunk.doc_id \
+            else within.other_document
         if chosen and (scores.ranking[index] < best - margin or scores.relevance[index] < floor):
             continue
         size = len(candidate.spans)

@@ -21,6 +21,7 @@ from knowledge.chinese import to_simplified
 from knowledge.evidence import QuestionTerms, question_terms, wanted_type
 from knowledge.retrieval import RetrievalResult
 from knowledge.store import passage_language
+from knowledge.text import sentence_spans
 from knowledge.types import Chunk, ScoredChunk
 
 if TYPE_CHECKING:
@@ -58,14 +59,9 @@ def deliberate(settings: Settings, catalog: Catalog, embedders: Mapping[str, Emb
     features = decision_features(candidates, scores, terms, passages, result.language)
     model = decision_model()
     probability = model.probability(features) if candidates else 0.0
-    if not candidates or scores.best_relevance <= -1.0:
-        outcome: Outcome = "refused"
-    elif probability >= model.answer_at:
-        outcome = "answered"
-    elif probability >= model.hedge_at:
-        outcome = "hedged"
-    else:
-        outcome = "refused"
+    outcome: Outcome = "refused"
+    if candidates and scores.best_relevance > -1.0:
+        outcome = model.outcome(features)  # type: ignore[assignment]
     return Deliberation(query, result, passages, candidates, scores, terms, features, probability, outcome)
 
 
@@ -93,6 +89,8 @@ def _judges(settings: Settings, embedders: Mapping[str, Embedder], index: Keywor
     own_terms = question_terms(question, index)
     searched_terms = own_terms if query == question else question_terms(query, index)
     follow_terms = own_terms if own_terms.terms else searched_terms
+    focus = asked_sentence(question)
+    focus_terms = question_terms(focus, index) if focus is not None else None
     judges: dict[str, answering.Judge] = {}
     every: list[answering.Reading] = []
     for passage_lang, query_vectors in result.query_vectors.items():
@@ -103,6 +101,12 @@ def _judges(settings: Settings, embedders: Mapping[str, Embedder], index: Keywor
                 readings.append(answering.Reading([(qv.vector, 1.0)], question_terms(qv.text, index), bridged=True))
             elif query == question:
                 readings.append(answering.Reading([(qv.vector, 1.0)], own_terms))
+                if focus is not None and focus_terms is not None and len(focus_terms.terms) >= 2:
+                    # "My son wants to sell online and I'm against it. Do other family firms
+                    # fight about this?": the question asked is the last sentence, the rest is
+                    # its background.
+                    asked = embedder.embed_queries([to_simplified(focus)])[0]
+                    readings.append(answering.Reading([(asked, 0.6), (qv.vector, 0.4)], own_terms))
             else:  # a follow-up: its own words matter most, the previous question sets the scene
                 own = embedder.embed_queries([to_simplified(question)])[0]
                 readings.append(answering.Reading([(own, 0.65), (qv.vector, 0.35)], follow_terms))
@@ -113,6 +117,15 @@ def _judges(settings: Settings, embedders: Mapping[str, Embedder], index: Keywor
         judges[passage_lang] = answering.Judge(embedder, readings, calibrated.threshold, calibrated.scale)
         every.extend(readings)
     return judges, every
+
+
+def asked_sentence(question: str) -> str | None:
+    """The last sentence of a question of several sentences, when it is the one that asks."""
+    spans = sentence_spans(question)
+    if len(spans) < 2:
+        return None
+    last = question[spans[-1][0] : spans[-1][1]]
+    return last if last.rstrip().endswith(("?", "？")) else None
 
 
 def decision_features(candidates: Sequence[answering.Candidate], scores: answering.Scores,
@@ -133,6 +146,6 @@ def decision_features(candidates: Sequence[answering.Candidate], scores: answeri
         "top_passage_coverage": float(scores.passage_coverage[top]),
         "best_passage_coverage": float(np.max(scores.passage_coverage)),
         "unknown_terms": min(r.unknown_share() for r in readings),
-        "missing_term": min(r.missing_from(best_passages) for r in readings),
+        "uncovered_terms": min(1.0 - r.coverage("\n".join(best_passages)) for r in readings),
         "cross_language": float(top_language != question_language),
     }

@@ -8,7 +8,8 @@ add what it misses:
   keyword index). A sentence that mentions the question's rare terms ("DDP", "Shanghai") is more
   likely to answer it; a question whose rare terms the library never mentions ("GDPR", "UK") is
   more likely out of scope, however close its generic words come.
-- The kind of answer: "how many" wants a number, "when" a date, "who" a name.
+- The kind of answer: "how many" wants a number, "when" a date, "who" a name, "what does it take"
+  a requirement ("must", "at least"), "which industries" a list.
 
 English terms are the keyword index's own stems. Chinese terms are jieba's words; a word counts as
 known to the library when every character pair in it is in the index (which holds Chinese as
@@ -29,7 +30,7 @@ from knowledge.text import content_words
 if TYPE_CHECKING:
     from knowledge.keyword import KeywordIndex
 
-AnswerType = Literal["number", "date", "name"]
+AnswerType = Literal["number", "date", "name", "requirement", "list"]
 # Words of an owner's phrasing that say nothing about the subject ("any advice?", "I'm worried…").
 FILLER = frozenset("""i'm i've i'd i'll we're we've we'd you're it's that's what's there's don't doesn't didn't can't
     won't isn't aren't wasn't advice tip tips help idea ideas suggest suggestion suggestions anyone someone anybody
@@ -67,15 +68,6 @@ class QuestionTerms:
         if not self.terms:
             return 0.0
         return sum(t.weight for t in self.terms if not t.known) / self.total
-
-    def missing_from(self, texts: Sequence[str]) -> float:
-        """The largest rarity-weighted term (relative to the rarest possible) that none of `texts` mentions."""
-        if not self.terms:
-            return 0.0
-        joined = "\n".join(texts)
-        found = mentioned(self.terms, joined)
-        ceiling = max(t.weight for t in self.terms)
-        return max((t.weight / ceiling for t, hit in zip(self.terms, found) if not hit), default=0.0)
 
 
 def question_terms(question: str, index: KeywordIndex) -> QuestionTerms:
@@ -126,6 +118,14 @@ _WANTS = (
         r"多少|几[家个年天次成倍月]|多大|多高|多长|多久|比例|占比|百分之|几年|金额|费用是|税率", re.IGNORECASE)),
     ("date", re.compile(r"\bwhen\b|\bwhat\s+year\b|\bwhich\s+year\b|\bsince\s+when\b|什么时候|何时|哪一?年|几月|哪天",
                         re.IGNORECASE)),
+    ("requirement", re.compile(
+        r"\bwhat\s+(?:does\s+it|do\s+(?:i|we|you)|does\s+(?:a|an|my|our)\s+\w+)\s+(?:take|need|have\s+to)\b|"
+        r"\b(?:requirements?|criteria|conditions|qualify|qualifies|eligible|eligibility)\b|"
+        r"条件|要求|门槛|资格|够不够格|符合什么|需要具备|才能申请|才能评", re.IGNORECASE)),
+    ("list", re.compile(
+        r"\b(?:which|what)\s+(?:kinds?\s+of\s+|types?\s+of\s+)?(?:industries|sectors|products|fields|areas|"
+        r"markets|goods|services|problems|challenges|obstacles|mistakes|misconceptions|measures|steps|tools|"
+        r"documents|papers|paperwork|risks|costs|options)\b|哪些|哪几", re.IGNORECASE)),
     ("name", re.compile(r"\bwho\b|\bwhich\s+(?:company|companies|firm|firms|exchange|person|people|minister|"
                         r"ministry|organisation|organization|agency|bank|province|city|country|countries)\b|"
                         r"\bwhat\s+(?:company|firm|exchange)\b|谁|哪家|哪个(?:公司|企业|机构|部门|城市|国家)|哪位",
@@ -147,7 +147,20 @@ def wanted_type(question: str) -> AnswerType | None:
     return None
 
 
+_REQUIREMENT = re.compile(r"\b(?:must|need(?:s)?\s+to|has\s+to|have\s+to|required?|requires|at\s+least|no\s+(?:less|fewer)"
+                          r"\s+than|minimum|eligible|qualif\w+|criteria|condition)\b|必须|需要|应当|应该|不低于|不少于|"
+                          r"以上|达到|满足|要求|条件", re.IGNORECASE)
+_ITEM = r"[A-Za-z][\w-]*(?:\s+[\w-]+){0,2}"  # a list item: up to three words
+_LIST = re.compile(_ITEM + r",\s+" + _ITEM + r",?\s+(?:and|or)\s+[A-Za-z]|" + _ITEM + r",\s+" + _ITEM + r",\s+" + _ITEM +
+                   r"|[^、，。；]{1,12}、[^、，。；]{1,12}|^\s*[-•*]|\b(?:first|second|third)(?:ly)?\b|第[一二三四]",
+                   re.IGNORECASE)
+
+
 def has_type(sentence: str, kind: AnswerType) -> bool:
+    if kind == "requirement":
+        return bool(_REQUIREMENT.search(sentence))
+    if kind == "list":
+        return bool(_LIST.search(sentence))
     if kind == "number":
         return bool(_NUMBER.search(sentence))
     if kind == "date":
