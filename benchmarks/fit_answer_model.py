@@ -150,8 +150,16 @@ def first_hit(items: list[Item], weights: np.ndarray) -> float:
     return hits / max(1, len(items))
 
 
+# Not fitted, a choice: an owner reads best in the language they asked in, so a sentence in the other
+# language is quoted first only when it answers clearly better (the key-fact figures alone would not
+# prefer either language).
+FIXED = {"other_language": -0.6}
+
+
 def fit_listwise(items: list[Item], start: np.ndarray, steps: int = 3000, rate: float = 0.05) -> np.ndarray:
     weights = start.astype(float).copy()
+    fixed = np.array([name in FIXED for name in SENTENCE_FEATURES])
+    weights[fixed] = [FIXED[name] for name in SENTENCE_FEATURES if name in FIXED]
     for _ in range(steps):
         gradient = L2_SENTENCE * (weights - start)
         for item in items:
@@ -163,8 +171,10 @@ def fit_listwise(items: list[Item], start: np.ndarray, steps: int = 3000, rate: 
             q = np.where(pos, p, 0.0)
             q /= q.sum()
             gradient += f.T @ (p - q) / len(items)
-        weights -= rate * gradient
-    return weights / weights[0]  # relevance weighs 1
+        weights -= rate * np.where(fixed, 0.0, gradient)
+    scaled = weights / weights[0]  # relevance weighs 1
+    scaled[fixed] = weights[fixed]
+    return scaled
 
 
 def fit_margins(items: list[Item], weights: np.ndarray) -> dict[str, float]:

@@ -151,7 +151,10 @@ def quotes_html(answer: Answer) -> str:
 
 
 def _in_context(citation: Citation) -> str:
-    """The quote in bold where it stands: the sentence before and after it, from the same passage."""
+    """The quote in bold where it stands: the sentence before and after it, from the same passage.
+    A quote with nothing around it stays plain: bold would mark nothing off."""
+    if not (citation.before.strip() or citation.after.strip()):
+        return escape(" ".join(citation.quote.split()))
     before = f"{escape(' '.join(citation.before.split()))} " if citation.before.strip() else ""
     after = f" {escape(' '.join(citation.after.split()))}" if citation.after.strip() else ""
     return f"{before}<b>{escape(' '.join(citation.quote.split()))}</b>{after}"

@@ -34,6 +34,8 @@ MAX_PER_CHUNK = 2
 # A sentence quoted beside the best one must itself come close to the refusal threshold: within
 # 0.07 in relevance units (about 17 % of MiniLM's English threshold of 0.41).
 SUPPORT_FLOOR = -0.07
+# Two overlapping pairs this close in ranking are one three-sentence statement (see `_extension`).
+NEAR_TIE = 0.05
 NEIGHBOUR_WEIGHT = 0.5
 CONTEXT_CHARS = 300  # of the text around a quote, shown with it
 
@@ -298,6 +300,13 @@ def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int,
         if chosen and (scores.ranking[index] < best - margin or scores.relevance[index] < floor):
             continue
         size = len(candidate.spans)
+        extended = _extension(chosen, candidate) if scores.ranking[index] >= best - NEAR_TIE else None
+        if extended is not None and said + 1 <= max(max_sentences, 3):
+            position, merged = extended
+            chosen[position] = merged
+            per_chunk[candidate.chunk.chunk_id] = per_chunk.get(candidate.chunk.chunk_id, 0) + 1
+            said += 1
+            continue
         if per_chunk.get(candidate.chunk.chunk_id, 0) + size > MAX_PER_CHUNK or said + size > max(max_sentences, size) \
                 or any(candidate.overlaps(c) for c in chosen):
             continue
@@ -309,6 +318,24 @@ def select(candidates: Sequence[Candidate], scores: Scores, max_sentences: int,
     # The best sentence's document first; within a document, in the order the text has them.
     doc_order = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(c.chunk.doc_id for c in chosen))}
     return sorted(chosen, key=lambda c: (doc_order[c.chunk.doc_id], c.chunk.position, c.start))
+
+
+def _extension(chosen: Sequence[Candidate], candidate: Candidate) -> tuple[int, Candidate] | None:
+    """A pair nearly as good as a chosen pair it shares one sentence with: the three sentences read
+    as one statement (the best pair often stops one sentence short of the point)."""
+    for position, other in enumerate(chosen):
+        if len(other.spans) != 2 or len(candidate.spans) != 2 or not other.overlaps(candidate):
+            continue
+        if other.spans[1] == candidate.spans[0]:
+            parts = other.spans + candidate.spans[1:]
+        elif candidate.spans[1] == other.spans[0]:
+            parts = candidate.spans + other.spans[1:]
+        else:
+            continue
+        merged = Candidate(min(other.passage_rank, candidate.passage_rank), other.chunk, parts[0][0], parts[-1][1],
+                           parts)
+        return position, merged
+    return None
 
 
 def compose(chosen: Sequence[Candidate]) -> ExtractiveAnswer:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import replace, dataclass
 from typing import TYPE_CHECKING, Literal, Sequence
 
 from knowledge import chinese
@@ -46,6 +46,10 @@ class Term:
     weight: float  # inverse document frequency in the library
     known: bool  # the library mentions it somewhere
     han: bool
+    # A name, an acronym or a code ("UK", "GDPR", "Tmall", "14001"), or a Chinese word: what a
+    # question leans on. A library that never mentions one cannot answer the question; a library
+    # that lacks an ordinary word ("rival") may still say the same in other words.
+    specific: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +68,10 @@ class QuestionTerms:
         return sum(t.weight for t, hit in zip(self.terms, found) if hit) / self.total
 
     def unknown_share(self) -> float:
-        """The weighted share of the terms the library never mentions."""
+        """The weighted share of the terms that are specific and that the library never mentions."""
         if not self.terms:
             return 0.0
-        return sum(t.weight for t in self.terms if not t.known) / self.total
+        return sum(t.weight for t in self.terms if not t.known and t.specific) / self.total
 
 
 def question_terms(question: str, index: KeywordIndex) -> QuestionTerms:
@@ -76,19 +80,44 @@ def question_terms(question: str, index: KeywordIndex) -> QuestionTerms:
     n = max(1, index.document_count)
     ceiling = math.log(1 + n / 0.5)  # a term in no passage
     found: dict[str, Term] = {}
-    latin = " ".join(w for w in _WORD.findall(chinese.HAN_RUN.sub(" ", question.lower()).replace("’", "'"))
-                     if w not in FILLER)
-    for stem in latin_stems(latin):
-        df = index.document_frequency(stem)
-        found.setdefault(stem, Term(stem, math.log(1 + n / (df + 0.5)), df > 0, False))
+    for word, specific in _latin_words(chinese.HAN_RUN.sub(" ", question).replace("’", "'")):
+        for stem in latin_stems(word):
+            df = index.document_frequency(stem)
+            found.setdefault(stem, Term(stem, math.log(1 + n / (df + 0.5)), df > 0, False, specific))
     if has_han(question):
+        han: dict[str, Term] = {}
         for word in content_words(chinese.to_simplified(question)):
             if not chinese.HAN_RUN.fullmatch(word):
                 continue
             pairs = chinese.char_bigrams(word)
             df = min(index.document_frequency(pair) for pair in pairs)
-            found.setdefault(word, Term(word, math.log(1 + n / (df + 0.5)) if df else ceiling, df > 0, True))
+            han.setdefault(word, Term(word, math.log(1 + n / (df + 0.5)) if df else ceiling, df > 0, True))
+        # Words the library lacks say something only if it reads Chinese at all: a Chinese question
+        # over English articles lacks them all and is asked across languages, not off its subject.
+        reads_chinese = any(t.known for t in han.values())
+        for word, term in han.items():
+            found.setdefault(word, replace(term, specific=reads_chinese))
     return QuestionTerms(tuple(found.values()))
+
+
+_CASED_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)$")
+
+
+def _latin_words(text: str) -> list[tuple[str, bool]]:
+    """The question's words that may be terms (lowercased), each with whether it is specific: an
+    acronym, a word with a digit, or a capitalised word that does not start a sentence."""
+    found = []
+    for match in _CASED_WORD.finditer(text):
+        word = match.group()
+        lowered = word.lower()
+        if lowered in FILLER:
+            continue
+        starts = bool(_SENTENCE_START.search(text[: match.start()]))
+        specific = (word.isupper() and len(word) > 1 and word != "I") or any(ch.isdigit() for ch in word) or \
+            (word[0].isupper() and not starts)
+        found.append((lowered, specific))
+    return found
 
 
 def mentioned(terms: Sequence[Term], text: str) -> list[bool]:

@@ -20,7 +20,7 @@ ANSWERABLE = [
     ("My staff learn the trade and then open a rival shop. Why does this keep happening?",
      "small-micro-enterprise-innovation", "start their own businesses"),
     ("How large a share of technical innovation in China comes from smaller firms?",
-     "smes-solidify-industrial-economy", "70 percent"),
+     "smes-solidify-industrial-economy", "70"),
     ("Why is putting my products on a marketplace not the same as going digital?",
      "sme-digital-transformation-misconceptions", "Listing Equals E-Commerce"),
     ("What do the Zhejiang authorities mean by specialized and special development?",
@@ -88,9 +88,10 @@ def test_ask_json_cli_prints_the_documented_object(tmp_path: Path, models_dir: P
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)  # the first-use ingest reports on stderr only
-    assert {"question", "answer", "refused", "citations", "retrieved", "latency_ms"} <= set(data)
-    assert data["refused"] is False and data["mode"] == "extractive"
-    assert set(data["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "quote", "location"}
+    assert {"question", "answer", "refused", "citations", "retrieved", "latency_ms", "outcome"} <= set(data)
+    assert data["refused"] is False and data["outcome"] == "answered" and data["mode"] == "extractive"
+    assert set(data["citations"][0]) == {"n", "doc_id", "title", "chunk_id", "quote", "location",
+                                          "before", "after"}
     assert set(data["retrieved"][0]) == {"doc_id", "chunk_id", "score"} and len(data["retrieved"]) >= 10
     scores = [r["score"] for r in data["retrieved"]]
     assert data["retrieved"][0]["doc_id"] == "little-giants-growing"

@@ -63,6 +63,14 @@ def test_everything_interpolated_is_escaped_and_markers_are_bold() -> None:
     assert check(message) and check(quotes)
 
 
+def test_a_quote_stands_in_bold_between_the_sentences_around_it() -> None:
+    cited = Citation(1, "guide", "Guide", "guide:1", "Insure <your> receivables.", before="Exports pay late.",
+                     after="Then ship.")
+    [quotes] = render.quote_messages(Answer(question="q", answer="x [1]", refused=False, citations=[cited]))
+    assert "<blockquote expandable>Exports pay late. <b>Insure &lt;your&gt; receivables.</b> Then ship." in quotes
+    assert check(quotes)
+
+
 def test_sources_list_one_line_per_document_with_its_markers() -> None:
     answer = _answer("First [1]. Second [2]. Third [3].", ["q1", "q2", "q3"], titles=["Alpha", "Beta", "Alpha"])
     [message] = render.answer_messages(answer)
