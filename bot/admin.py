@@ -7,6 +7,7 @@ The removal button re-checks, since anyone in a group could press a button an ad
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import gettext
 import logging
@@ -16,7 +17,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, AsyncIterator
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
@@ -24,6 +25,7 @@ from telegram.ext import ContextTypes
 from bot import render, shortcuts
 from bot.delivery import edit_text, reply_html, reply_plain, with_retries
 from bot.languages import texts
+from bot.links import web_address
 from bot.services import Services, services
 from bot.shortcuts import short_id
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -70,20 +72,45 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             await edit_text(status, tr.gettext("“%(name)s” is over the %(limit)d MB limit. Nothing was added.")
                             % {"name": name, "limit": max_mb})
             return
-        if found.ingest_lock.locked():
-            await edit_text(status, tr.gettext("Received “%(name)s”. Another document is being added; this one is "
-                                               "next.") % {"name": name})
-        async with found.ingest_lock:  # one ingest at a time: they are heavy, and reports stay readable
+        async with _in_turn(found, status, name, tr):
             # The same name is the same document: an admin re-sending "prices.pdf" from a phone means
             # an update. Uploads therefore enter the library from one stable path per file name.
             stable = uploads / "by-name" / name
             stable.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, stable)
             try:
-                report = await _ingest_with_progress(found, status, stable, topics, tr)
+                report = await _ingest_with_progress(found, status, stable, name, topics, tr)
             finally:
                 stable.unlink(missing_ok=True)  # the library keeps its own copy
     await edit_text(status, report_text(name, report, tr))
+
+
+async def receive_web_address(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A web address from an admin (`bot.links`): fetched and added like an uploaded file, with the
+    same progress and report; a fetch that fails says why in the report's one line."""
+    message, found = update.effective_message, services(context)
+    tr = await texts(update, context)
+    link = web_address(message.text or "")
+    if link is None:
+        return
+    if not link.complete:  # "www.example.org/guide": which scheme is the admin's to say
+        await reply_plain(message, tr.gettext("To add a web page, send its whole address, e.g. https://%(url)s")
+                          % {"url": link.url})
+        return
+    status = await reply_plain(message, tr.gettext("Received “%(name)s”. Fetching the page…") % {"name": link.url})
+    async with _in_turn(found, status, link.url, tr):
+        report = await _ingest_with_progress(found, status, link.url, link.url, link.topics, tr)
+    await edit_text(status, report_text(link.url, report, tr))
+
+
+@contextlib.asynccontextmanager
+async def _in_turn(found: Services, status: Message, name: str, tr: gettext.NullTranslations) -> AsyncIterator[None]:
+    """One ingest at a time: they are heavy, and reports stay readable. A waiting one says so."""
+    if found.ingest_lock.locked():
+        await edit_text(status, tr.gettext("Received “%(name)s”. Another document is being added; this one is "
+                                           "next.") % {"name": name})
+    async with found.ingest_lock:
+        yield
 
 
 def upload_name(file_name: str | None) -> str:
@@ -93,9 +120,10 @@ def upload_name(file_name: str | None) -> str:
     return f"upload{name}" if name.startswith(".") else name
 
 
-async def _ingest_with_progress(found: Services, status: Message, path: Path, topics: list[str],
+async def _ingest_with_progress(found: Services, status: Message, source: Path | str, name: str, topics: list[str],
                                 tr: gettext.NullTranslations) -> IngestReport:
-    """Ingests in a worker thread; its progress events become (throttled) edits of `status`."""
+    """Ingests a file or a web address (str) in a worker thread; its progress events become
+    (throttled) edits of `status`."""
     from ingest.pipeline import ingest_paths
 
     loop = asyncio.get_running_loop()
@@ -114,14 +142,14 @@ async def _ingest_with_progress(found: Services, status: Message, path: Path, to
             await changed.wait()
             await asyncio.sleep(max(0.0, last_edit + PROGRESS_EVERY_S - time.monotonic()))
             changed.clear()
-            text = progress_text(path.name, latest[0], tr)
+            text = progress_text(name, latest[0], tr)
             if text != shown:
                 await edit_text(status, text)
                 shown, last_edit = text, time.monotonic()
 
     reporter = asyncio.create_task(show_progress())
     try:
-        return await asyncio.to_thread(ingest_paths, found.kb, [path], topics, on_progress)
+        return await asyncio.to_thread(ingest_paths, found.kb, [source], topics, on_progress)
     finally:
         reporter.cancel()
 

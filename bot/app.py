@@ -14,6 +14,7 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
 from bot import admin, handlers, shortcuts
 from bot.delivery import reply_plain, with_retries
 from bot.languages import texts_or_english
+from bot.links import WebAddressMessage
 from bot.logs import quiet_http_logs
 from bot.ratelimit import RateLimiter
 from bot.services import Services
@@ -95,6 +96,10 @@ def add_handlers(application: Application, admin_ids: list[int]) -> None:
     application.add_handler(MessageHandler(new & filters.Document.ALL & admins & filters.ChatType.PRIVATE,
                                            admin.receive_document))
     application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document_from_owner))
+    # An admin's web address (alone or with a short comment) is a page to add; anyone else's link,
+    # and an admin's in a group, is a message like any other (bot.links).
+    application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & admins & filters.ChatType.PRIVATE
+                                           & WebAddressMessage(), admin.receive_web_address))
     application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.question))
     application.add_handler(MessageHandler(new & filters.COMMAND, _unknown_command))
     application.add_handler(MessageHandler(new & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from ingest.loaders import LoadError
 
-MAX_PAGE_BYTES = 20 * 1024 * 1024
+MB = 1024 * 1024
+MAX_PAGE_BYTES = 20 * MB
 TIMEOUT_S = 20.0
 _SUFFIX_OF_TYPE = {
     "text/html": ".html", "application/xhtml+xml": ".html", "text/plain": ".txt", "text/markdown": ".md",
@@ -37,7 +38,7 @@ def fetch_web_page(url: str, folder: Path, timeout_s: float = TIMEOUT_S, max_byt
     """Downloads `url` into `folder` and returns the file; a `LoadError` says plainly what failed."""
     import httpx
 
-    limit_mb = max_bytes / 1e6
+    limit_mb = max_bytes / MB  # in MB as the limit is set (20 × 1024²), not 21 decimal ones
     try:
         with httpx.Client(timeout=timeout_s, follow_redirects=True, max_redirects=5,
                           headers={"User-Agent": "sme-advisor (document ingest)"}) as client:
@@ -52,7 +53,7 @@ def fetch_web_page(url: str, folder: Path, timeout_s: float = TIMEOUT_S, max_byt
                                     "not a web page or a supported document")
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
-                    raise LoadError(f"the page is too large ({int(declared) / 1e6:.1f} MB; the limit is {limit_mb:.0f} MB)")
+                    raise LoadError(f"the page is too large ({int(declared) / MB:.1f} MB; the limit is {limit_mb:.0f} MB)")
                 data = bytearray()
                 for piece in response.iter_bytes():
                     data += piece

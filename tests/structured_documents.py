@@ -252,3 +252,58 @@ def write_chinese_pdf(path: Path, font_file: str) -> Path:
             pdf.ln(3)
     pdf.output(str(path))
     return path
+
+
+FREIGHT_TITLE = "Freight Costs for First-Time Exporters"
+FREIGHT_TABLE = [
+    ["Market", "Freight per pallet", "Transit days", "Import duty"],
+    ["Poland", "EUR 180", "3", "0%"],
+    ["Norway", "EUR 410", "5", "0%"],
+    ["Switzerland", "EUR 410", "4", "2.5%"],
+]
+# A long table carried over to the next page without its header repeated.
+WAREHOUSE_ROWS = [[f"Warehouse {n}", f"EUR {90 + 5 * n}", "Yes" if n % 3 else "No"] for n in range(1, 41)]
+
+
+def write_freight_pdf(path: Path) -> Path:
+    """Ruled tables in a PDF: a freight table with repeated values ("EUR 410", "0%") under a
+    heading on page 1, a row with a cell merged over two columns, and a 40-row warehouse table that
+    runs on from page 2 to page 3 without repeating its header; prose before and after each."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(FREIGHT_TITLE)
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 20)
+    pdf.multi_cell(0, 10, FREIGHT_TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "The chamber collected freight quotes from 40 member firms in 2025.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    with pdf.table() as table:
+        for values in FREIGHT_TABLE:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+        row = table.row()
+        row.cell("Iceland")
+        row.cell("Quoted on request", colspan=2)
+        row.cell("0%")
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, "Ask two forwarders for a quote before you accept the first price.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "Member firms rated the bonded warehouses they use near the border.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    with pdf.table(repeat_headings=0) as table:
+        for values in [["Warehouse", "Monthly rent per pallet", "Customs office on site"], *WAREHOUSE_ROWS]:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, "A warehouse with a customs office on site clears goods on the day they arrive.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path

@@ -12,8 +12,9 @@ from ingest.document import Block
 from ingest.loaders import LoadError, load_document
 from ingest.prepare import prepare_document
 from tests.structured_documents import (
-    CLUTTERED_NEWS_PAGE, EXPORT_TITLE, MARKDOWN_WITH_FRONT_MATTER, RETENTION_TABLE, SUPPLIERS_CSV,
-    SUPPORT_TABLE, write_export_pdf, write_grants_xlsx, write_retention_docx, write_sales_pptx,
+    CLUTTERED_NEWS_PAGE, EXPORT_TITLE, FREIGHT_TABLE, MARKDOWN_WITH_FRONT_MATTER, RETENTION_TABLE, SUPPLIERS_CSV,
+    SUPPORT_TABLE, WAREHOUSE_ROWS, write_export_pdf, write_freight_pdf, write_grants_xlsx, write_retention_docx,
+    write_sales_pptx,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -90,6 +91,47 @@ def test_pdf_pages_are_locations_and_running_lines_go(tmp_path: Path) -> None:
     assert ("Firms that hand their customs declarations to a licensed freight forwarder cut clearance delays "
             "by 38 percent on average") in fact.text  # lines rejoined into one sentence
     assert {c.location for c in result.chunks} == {"p. 1", "p. 2", "p. 3", "p. 4"}
+
+
+def test_pdf_tables_are_tables_with_their_page(tmp_path: Path) -> None:
+    document = load_document(write_freight_pdf(tmp_path / "freight.pdf"))
+    rows = [b for b in document.blocks if b.kind == "table_row"]
+    # Every cell in order, repeated values too; the merged cell fills both columns it spans.
+    assert [list(b.cells) for b in rows[:4]] == FREIGHT_TABLE[1:] + [
+        ["Iceland", "Quoted on request", "Quoted on request", "0%"]]
+    assert rows[1].statement() == "Norway — Freight per pallet: EUR 410; Transit days: 5; Import duty: 0%"
+    assert {b.place for b in rows[:4]} == {"p. 1"}
+    # In place between the prose around it, and its cells are not read a second time as text lines.
+    kinds = [b.kind for b in document.blocks]
+    first = kinds.index("table_row")
+    assert document.blocks[first - 1].text.startswith("The chamber collected freight quotes")
+    assert document.blocks[first + 4].text.startswith("Ask two forwarders")
+    assert not any("Norway" in b.text or "Warehouse 7" in b.text for b in document.blocks if b.kind != "table_row")
+    # The long table runs on over the page break with its header, though the printer did not repeat it.
+    warehouses = rows[4:]
+    assert [list(b.cells) for b in warehouses] == WAREHOUSE_ROWS
+    assert all(b.header == ("Warehouse", "Monthly rent per pallet", "Customs office on site") for b in warehouses)
+    assert {b.place for b in warehouses} == {"p. 2", "p. 3"} and warehouses[-1].place == "p. 3"
+    result = prepared(tmp_path / "freight.pdf")
+    assert_chunks_are_slices(result)
+    last = next(c for c in result.chunks if c.text.startswith("Warehouse 40"))
+    assert last.text == "Warehouse 40 — Monthly rent per pallet: EUR 290; Customs office on site: Yes"
+    assert last.location == "p. 3"
+
+
+def test_a_framed_box_of_text_in_a_pdf_stays_prose(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    # A one-cell ruled "table" is a box around a paragraph: its lines are joined as prose.
+    pdf.multi_cell(80, 6, "Owners who insure their receivables sleep better and get loans on better terms.",
+                   border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "box.pdf"))
+    blocks = load_document(tmp_path / "box.pdf").blocks
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("paragraph", "Owners who insure their receivables sleep better and get loans on better terms.")]
 
 
 def test_pdf_line_joining_undoes_hyphenation_and_keeps_cjk_tight() -> None:

@@ -1,6 +1,7 @@
 """PDF with pdfplumber: lines with their font sizes become headings and paragraphs, each tagged
 with its page ("p. 3"). Running headers and footers (the same line at the top or bottom of most
-pages) and page numbers are removed; lines are rejoined into sentences and hyphenation undone."""
+pages) and page numbers are removed; lines are rejoined into sentences and hyphenation undone.
+Ruled tables become tables where they stand (`ingest.formats.pdf_tables`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.document import Document, DocumentBuilder
+from ingest.formats.pdf_tables import PdfTable, continues, find_tables
 from ingest.loaders import LoadError, describe_error
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?$|^第\s*\d+\s*页", re.I)
@@ -29,28 +31,32 @@ class Line:
 
 
 def load_pdf(path) -> Document:  # type: ignore[no-untyped-def]
-    pages, title = _read_lines(path)
-    if not any(pages):
+    pages, tables, title = _read_lines(path)
+    if not any(pages) and not any(tables):
         raise LoadError("the PDF has no extractable text (scanned images need OCR first)")
     pages = _drop_running_lines(pages)
     builder = DocumentBuilder("pdf")
     builder.document.title = title
     lines = [line for page in pages for line in page]
     body_size = _body_size(lines)
-    _assemble(lines, body_size, builder)
+    _assemble(_in_reading_order(pages, tables), lines, body_size, builder)
     if builder.document.title is None:
         first = next((b for b in builder.document.blocks if b.kind == "heading"), None)
         builder.document.title = first.text if first is not None and first.level == 1 else None
     return builder.document
 
 
-def _read_lines(path) -> tuple[list[list[Line]], str | None]:  # type: ignore[no-untyped-def]
+def _read_lines(path) -> tuple[list[list[Line]], list[list[PdfTable]], str | None]:  # type: ignore[no-untyped-def]
     import pdfplumber
 
     try:
         with pdfplumber.open(path) as pdf:
             title = pdf.metadata.get("Title") if pdf.metadata else None
-            pages = [_page_lines(page, number) for number, page in enumerate(pdf.pages, start=1)]
+            pages, tables = [], []
+            for number, page in enumerate(pdf.pages, start=1):
+                found, rest = find_tables(page, number)  # table cells leave the running text
+                tables.append(found)
+                pages.append(_page_lines(rest, number))
     except LoadError:
         raise
     except Exception as error:  # pdfminer raises assorted errors on damaged or locked files
@@ -61,7 +67,7 @@ def _read_lines(path) -> tuple[list[list[Line]], str | None]:  # type: ignore[no
     if isinstance(title, bytes):
         title = title.decode("utf-8", "ignore")
     title = title.strip() if isinstance(title, str) and title.strip() else None
-    return pages, title
+    return pages, tables, title
 
 
 def _page_lines(page, number: int) -> list[Line]:  # type: ignore[no-untyped-def]
@@ -116,7 +122,20 @@ def _heading_level(line: Line, body_size: float, sizes: list[float]) -> int:
     return 0
 
 
-def _assemble(lines: list[Line], body_size: float, builder: DocumentBuilder) -> None:
+def _in_reading_order(pages: list[list[Line]], tables: list[list[PdfTable]]) -> list[Line | PdfTable]:
+    """Each page's lines with its tables put in before the first line below them."""
+    items: list[Line | PdfTable] = []
+    for page_lines, page_tables in zip(pages, tables):
+        waiting = sorted(page_tables, key=lambda t: t.top)
+        for line in page_lines:
+            while waiting and waiting[0].top <= line.top:
+                items.append(waiting.pop(0))
+            items.append(line)
+        items += waiting
+    return items
+
+
+def _assemble(items: list[Line | PdfTable], lines: list[Line], body_size: float, builder: DocumentBuilder) -> None:
     sizes = sorted({l.size for l in lines if body_size and l.size >= body_size * 1.15}, reverse=True)[:3]
     pitch = _line_pitch(lines, body_size)
     paragraph: list[Line] = []
@@ -137,7 +156,16 @@ def _assemble(lines: list[Line], body_size: float, builder: DocumentBuilder) -> 
             heading.clear()
 
     previous: Line | None = None
-    for line in lines:
+    before: Line | PdfTable | None = None  # the item before this one, pages apart or not
+    header: tuple[str, ...] = ()
+    for line in items:
+        if isinstance(line, PdfTable):
+            flush_heading()
+            flush_paragraph()
+            header = _add_table(builder, line, header if continues(before, line) else ())
+            before, previous = line, None
+            continue
+        before = line
         level = _heading_level(line, body_size, sizes)
         if level:
             flush_paragraph()
@@ -155,6 +183,16 @@ def _assemble(lines: list[Line], body_size: float, builder: DocumentBuilder) -> 
         previous = line
     flush_heading()
     flush_paragraph()
+
+
+def _add_table(builder: DocumentBuilder, table: PdfTable, continued_header: tuple[str, ...]) -> tuple[str, ...]:
+    """Adds the table's rows (each "p. N"); a table carried over from the previous page keeps that
+    page's header, whether or not the printer repeated it. Returns the header in force."""
+    rows = table.rows
+    if continued_header:
+        rows = [list(continued_header)] + [row for row in rows if tuple(row) != continued_header]
+    builder.table(rows, places=[f"p. {table.page}"] * len(rows))
+    return tuple(rows[0])
 
 
 def _line_pitch(lines: list[Line], body_size: float) -> float:
