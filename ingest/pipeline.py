@@ -32,6 +32,7 @@ from ingest.web import fetch_web_page, is_web_address
 from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
+from knowledge.check import repair_vectors
 from knowledge.encoding import encode_document
 from knowledge.types import SourceInfo
 
@@ -95,6 +96,9 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # unchanged documents whose chunks had lost vectors (e.g. to a reindex killed in an old
+    # version): embedded again from the catalog; also listed as unchanged
+    repaired: list[str] = field(default_factory=list)
     failed: list[FailedFile] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     skipped: list[SkippedPath] = field(default_factory=list)
@@ -113,7 +117,7 @@ class IngestReport:
         return not self.failed and not self.interrupted
 
     def merge(self, other: IngestReport) -> IngestReport:
-        for name in ("added", "updated", "unchanged", "failed", "duplicates", "skipped", "notes", "warnings",
+        for name in ("added", "updated", "unchanged", "repaired", "failed", "duplicates", "skipped", "notes", "warnings",
                      "documents", "not_done"):
             getattr(self, name).extend(getattr(other, name))
         self.interrupted |= other.interrupted
@@ -164,8 +168,11 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
             notify = _notifier(on_progress, index, len(files), path, origin)
             shown = origin or display_path(path)
             try:
-                _ingest_one(kb, path, list(topics), report, notify, force, replace, worker,
-                            (known or {}).get(path), origin)
+                # One writer at a time per library, across processes: the identity of a file is
+                # decided under the lock too, so two ingests never give two files one id.
+                with kb.writing("ingest"):
+                    _ingest_one(kb, path, list(topics), report, notify, force, replace, worker,
+                                (known or {}).get(path), origin)
             except (LoadError, LoadTimeout, WorkerDied) as error:
                 report.failed.append(FailedFile(shown, str(error)))
                 notify("failed")
@@ -213,6 +220,8 @@ def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: Ingest
         if set(merged_topics) != set(existing.topics):
             kb.catalog.set_topics(doc_id, merged_topics)
         report.unchanged.append(doc_id)
+        if repair_vectors(kb, doc_id, lambda done, total: notify("embedding", done, total)):
+            report.repaired.append(doc_id)  # unchanged, but vector search could not find all of it
         notify("unchanged")
         return
     loaded: Document = worker.load(path, max_bytes) if worker is not None else load_document(path, max_bytes)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -16,10 +18,11 @@ from knowledge.deliberation import ANSWER_PASSAGES, Deliberation, deliberate
 from knowledge.embeddings import Embedder, LazyEmbedder
 from knowledge.keyword import KeywordIndexCache
 from knowledge.language import Language, primary
+from knowledge.locking import LibraryLock, owner_description
 from knowledge.refusal_texts import Refusal, hedge_text, join_sentences, library_overview, refusal_text
 from knowledge.retrieval import HybridRetriever, RetrievalResult
 from knowledge.sentences import SentenceVectors
-from knowledge.store import PassageStores, passage_language
+from knowledge.store import PassageStores, drop_unused_collections, passage_language
 from knowledge.types import Answer, Chunk, Citation, Retrieved, ScoredChunk, SourceInfo, Turn
 
 if TYPE_CHECKING:
@@ -39,9 +42,18 @@ def _failure_reason(error: Exception) -> str:
     return reason if isinstance(reason, str) and reason else f"{type(error).__name__}: {error}"[:300]
 
 
+def make_embedders(settings: Settings, embedder: Embedder | None = None,
+                   embedder_zh: Embedder | None = None) -> dict[Language, Embedder]:
+    english = embedder or LazyEmbedder(settings)
+    if embedder_zh is None:
+        same = settings.embedding_model_zh == english.model_id
+        embedder_zh = english if same else LazyEmbedder(settings, settings.embedding_model_zh)
+    return {"en": english, "zh": embedder_zh}
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings, catalog: Catalog, store: PassageStores,
-                 embedders: Mapping[Language, Embedder]) -> None:
+                 embedders: Mapping[Language, Embedder], recover: bool = True) -> None:
         self.settings = settings
         self.catalog = catalog
         self.store = store
@@ -51,10 +63,13 @@ class KnowledgeBase:
         self.retriever = HybridRetriever(store, catalog, self.keywords, self.embedders, settings.dense_candidates,
                                          settings.keyword_candidates, settings.max_chunks_per_doc,
                                          bridge=self._bridge if settings.cross_language else None)
-        self.write_lock = threading.RLock()
+        self.lock = LibraryLock(settings.data_dir)
+        self._seen = catalog.generation()  # what this process's caches of the library reflect
+        self._refreshing = threading.Lock()
         self.generator: Generator | None = None
         self.condenser: Condenser | None = None
-        self.recover()
+        if recover:  # not for a reindex's staging library, which shares Chroma with the live one
+            self.recover()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None,
@@ -62,17 +77,46 @@ class KnowledgeBase:
         """`embedder` reads English (and everything when one model is configured for both);
         `embedder_zh` reads Chinese. Each is made from the settings when not given."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        english = embedder or LazyEmbedder(settings)
-        if embedder_zh is None:
-            same = settings.embedding_model_zh == english.model_id
-            embedder_zh = english if same else LazyEmbedder(settings, settings.embedding_model_zh)
-        embedders: dict[Language, Embedder] = {"en": english, "zh": embedder_zh}
+        embedders = make_embedders(settings, embedder, embedder_zh)
         catalog = Catalog(settings.catalog_path)
-        store = PassageStores(settings, {lang: e.model_id for lang, e in embedders.items()})
+        store = PassageStores(settings, {lang: e.model_id for lang, e in embedders.items()}, catalog.collections())
         return cls(settings, catalog, store, embedders)
 
     def close(self) -> None:
+        self.store.close()
         self.catalog.close()
+
+    # --- several processes on one library ----------------------------------------------------
+    def refresh(self, force: bool = False) -> bool:
+        """Reopens the Chroma handles when another process changed the library since this one last
+        looked (the keyword index follows the catalog version by itself; chunks are read from the
+        catalog each time). Returns whether it did."""
+        if self.catalog.generation() == self._seen and not force:
+            return False
+        with self._refreshing:  # answer threads noticing the change together reopen it once
+            seen = self.catalog.generation()
+            if seen == self._seen and not force:
+                return False
+            self.store.reopen(self.catalog.collections())
+            self._seen = seen
+            return True
+
+    @contextmanager
+    def writing(self, purpose: str, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Holds the library's write lock (waiting for another process's write to finish) with this
+        process's view of Chroma brought up to date first, so its write builds on the other's."""
+        def waiting(owner: dict | None) -> None:  # type: ignore[type-arg]
+            message = f"waiting for {owner_description(owner)} to finish writing to the library"
+            log.warning(message)
+            if on_wait is not None:
+                on_wait(message)
+
+        with self.lock.hold(purpose, on_wait=waiting):
+            self.refresh()
+            try:
+                yield
+            finally:
+                self._seen = self.catalog.generation()  # this process's own writes are in its view
 
     def _bridge(self, query: str) -> tuple[Language, str]:
         return bridge.other_language(query, self.settings.models_dir)
@@ -107,7 +151,20 @@ class KnowledgeBase:
 
     # --- asking ------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int | None = None) -> RetrievalResult:
-        return self.retriever.search(query, k if k is not None else self.settings.retrieval_top_k)
+        k = k if k is not None else self.settings.retrieval_top_k
+        self.refresh()
+        try:
+            with self.store.gate.shared():
+                return self.retriever.search(query, k)
+        except Exception as error:
+            if not type(error).__module__.startswith("chromadb"):
+                raise
+            # Another process switched or changed a collection between our check and our search
+            # (a reindex dropping the old one): look again once, with fresh handles.
+            log.warning("the vector store changed under a search, reopening it: %s", error)
+            self.refresh(force=True)
+            with self.store.gate.shared():
+                return self.retriever.search(query, k)
 
     def ask(self, question: str, history: Sequence[Turn] = (), language: Language = "en") -> Answer:
         """Answers `question`; a refusal is worded in the question's language, or in `language`
@@ -200,7 +257,7 @@ class KnowledgeBase:
     def write_document(self, source: SourceInfo, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray],
                        sentences: Sequence[SentenceVectors] = ()) -> int:
         """Makes `chunks` the document's live chunks; returns how many old chunks were removed."""
-        with self.write_lock:
+        with self.writing("ingest"):
             old_ids = set(self.catalog.chunk_ids_of(source.doc_id))
             new_ids = [c.chunk_id for c in chunks]
             pending = self.catalog.add_pending(source.doc_id, new_ids)
@@ -208,15 +265,30 @@ class KnowledgeBase:
                 self.store.upsert(chunks, vectors)
                 self.catalog.replace_document(source, chunks, sentences)
             except Exception:
-                self.recover()  # the old version stays live; the new vectors go
+                self._recover_pending()  # the old version stays live; the new vectors go
                 raise
             stale = sorted(old_ids - set(new_ids))
             self.store.delete(stale)
             self.catalog.clear_pending(pending)
             return len(stale)
 
+    def add_vectors(self, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray],
+                    sentences: Sequence[SentenceVectors] = ()) -> None:
+        """Gives live chunks that lost their vectors (a killed reindex of old) their vectors back."""
+        with self.writing("repair"):
+            live = self.catalog.chunks([c.chunk_id for c in chunks])
+            kept = [(c, v) for c, v in zip(chunks, vectors) if c.chunk_id in live]
+            self.store.upsert([c for c, _ in kept], [v for _, v in kept])
+            self.catalog.store_sentences(sentences)
+            self.catalog.bump_vectors()
+
+    def missing_vectors(self, doc_id: str) -> list[str]:
+        """The document's live chunks that vector search cannot find (no vector in Chroma)."""
+        stored = set(self.store.ids_of_document(doc_id))
+        return [cid for cid in self.catalog.chunk_ids_of(doc_id) if cid not in stored]
+
     def remove_source(self, doc_id: str) -> bool:
-        with self.write_lock:
+        with self.writing("remove"):
             ids = self.catalog.chunk_ids_of(doc_id)
             pending = self.catalog.add_pending(doc_id, ids)
             removed = self.catalog.remove_document(doc_id)
@@ -227,11 +299,32 @@ class KnowledgeBase:
             return removed
 
     def recover(self) -> None:
-        """Deletes vectors that an interrupted write left without a catalog row."""
-        with self.write_lock:
-            for pending_id, doc_id, chunk_ids in self.catalog.pending():
-                live = set(self.catalog.chunk_ids_of(doc_id))
-                orphans = [cid for cid in set(chunk_ids) | set(self.store.ids_of_document(doc_id)) if cid not in live]
-                self.store.delete(orphans)
-                self.catalog.clear_pending(pending_id)
-                log.info("recovered %s: removed %d orphaned vectors", doc_id, len(orphans))
+        """Cleans up after writes whose process died: vectors without a catalog row, a reindex's
+        unfinished collections. Only when no process is writing (the lock is free): an unfinished
+        write of a live process is not a dead one's."""
+        with self.lock.try_hold("recover") as held:
+            if not held:
+                log.info("%s is writing: recovery is left for later", owner_description(self.lock.owner()))
+                return
+            self.refresh()
+            self._recover_pending()
+            self._drop_unused_collections()
+            self._seen = self.catalog.generation()
+
+    def _recover_pending(self) -> None:
+        for pending_id, doc_id, chunk_ids in self.catalog.pending():
+            live = set(self.catalog.chunk_ids_of(doc_id))
+            orphans = [cid for cid in set(chunk_ids) | set(self.store.ids_of_document(doc_id)) if cid not in live]
+            self.store.delete(orphans)
+            self.catalog.clear_pending(pending_id)
+            log.info("recovered %s: removed %d orphaned vectors", doc_id, len(orphans))
+
+    def _drop_unused_collections(self) -> None:
+        """A killed reindex leaves its half-built collections (and, killed after switching, the old
+        ones) and its staging catalog; the catalog names the live collections."""
+        switched = self.catalog.collections()  # every collection the catalog names is live, configured or not
+        drop_unused_collections(self.settings, self.store.client, set(self.store.names().values()) | set(switched.values()),
+                                switched=bool(switched))
+        if self.catalog.get_meta("reindex") is not None:
+            self.catalog.delete_meta("reindex")
+        shutil.rmtree(self.settings.data_dir / "reindex", ignore_errors=True)

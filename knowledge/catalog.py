@@ -3,12 +3,22 @@
 A document changes in one SQLite transaction (its row and all its chunk rows), after its vectors
 are in Chroma. Before touching Chroma, the chunk ids about to be written or deleted are recorded
 as `pending`; whatever a crash leaves in Chroma is therefore known and cleaned up on the next
-start, so the store converges to exactly the catalog's chunks.
+start, so the store converges to exactly the catalog's chunks. Each pending row names its writer
+(pid, host); recovery runs only while holding the library's write lock (knowledge/locking.py), so
+it never removes a live process's write.
+
+Other processes read the same file: `generation()` (the library version, grown by every catalog
+change, and the vector version, grown when a write's vectors are final) tells a reader that its
+caches (keyword index, Chroma handles) are out of date. `meta.collections` names the Chroma
+collection each logical collection lives in now: `reindex` builds new ones beside the old and
+switches this name in the same transaction as the new chunks (`adopt`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 from datetime import datetime, timezone
@@ -42,7 +52,8 @@ CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, position);
 CREATE TABLE IF NOT EXISTS pending (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL,
-    chunk_ids TEXT NOT NULL
+    chunk_ids TEXT NOT NULL,
+    owner TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sentences (
@@ -72,6 +83,8 @@ class Catalog:
             self._db.execute("ALTER TABLE chunks ADD COLUMN location TEXT")
         if "context" not in columns:
             self._db.execute("ALTER TABLE chunks ADD COLUMN context TEXT")
+        if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(pending)")}:
+            self._db.execute("ALTER TABLE pending ADD COLUMN owner TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -82,6 +95,23 @@ class Catalog:
         """Grows with every change to the library; caches derived from it compare against it."""
         return int(self.get_meta("library_version") or 0)
 
+    def generation(self) -> tuple[int, int]:
+        """(library version, vector version): a reader whose caches were made at another
+        generation refreshes them. One small query, cheap enough before every answer."""
+        with self._lock:
+            rows = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN "
+                                         "('library_version', 'vectors_version')").fetchall())
+        return int(rows.get("library_version") or 0), int(rows.get("vectors_version") or 0)
+
+    def collections(self) -> dict[str, str]:
+        """Logical collection name -> the Chroma collection holding it now (after a reindex)."""
+        value = self.get_meta("collections")
+        return json.loads(value) if value else {}
+
+    def all_chunk_ids(self) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT chunk_id FROM chunks ORDER BY doc_id, position")]
+
     def get_meta(self, key: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -90,6 +120,15 @@ class Catalog:
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    def store_sentences(self, sentences: Sequence[SentenceVectors]) -> None:
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO sentences(chunk_id, model, spans, vectors) VALUES (?, ?, ?, ?)",
+                                 [s.to_row() for s in sentences])
 
     def document(self, doc_id: str) -> SourceInfo | None:
         with self._lock:
@@ -132,16 +171,50 @@ class Catalog:
             rows = self._db.execute("SELECT id, doc_id, chunk_ids FROM pending ORDER BY id").fetchall()
         return [(row[0], row[1], json.loads(row[2])) for row in rows]
 
+    def pending_owners(self) -> list[dict]:  # type: ignore[type-arg]
+        """Each unfinished write's doc_id, chunk count and writer (for `check`)."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc_id, chunk_ids, owner FROM pending ORDER BY id").fetchall()
+        return [{"doc_id": row[0], "chunks": len(json.loads(row[1])), **json.loads(row[2] or "{}")} for row in rows]
+
     # --- writes ------------------------------------------------------------------------------
     def add_pending(self, doc_id: str, chunk_ids: Iterable[str]) -> int:
         with self._lock:
-            cursor = self._db.execute("INSERT INTO pending(doc_id, chunk_ids) VALUES (?, ?)",
-                                      (doc_id, json.dumps(list(chunk_ids))))
+            owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+            cursor = self._db.execute("INSERT INTO pending(doc_id, chunk_ids, owner) VALUES (?, ?, ?)",
+                                      (doc_id, json.dumps(list(chunk_ids)), owner))
             return int(cursor.lastrowid or 0)
 
     def clear_pending(self, pending_id: int) -> None:
-        with self._lock:
+        """The write's vectors are final: readers in other processes reopen their Chroma handles."""
+        with self._lock, self._transaction():
             self._db.execute("DELETE FROM pending WHERE id = ?", (pending_id,))
+            self._bump("vectors_version")
+
+    def bump_vectors(self) -> None:
+        with self._lock, self._transaction():
+            self._bump("vectors_version")
+
+    def adopt(self, staging: Path, collections: dict[str, str]) -> None:
+        """Makes a reindex's staging catalog the library, with its collections, in one transaction:
+        a reader sees the old chunks with the old vectors or the new with the new, never a mix."""
+        with self._lock:
+            self._db.execute("ATTACH DATABASE ? AS staging", (str(staging),))
+            try:
+                with self._transaction():
+                    for table in ("sentences", "chunks", "documents"):
+                        self._db.execute(f"DELETE FROM main.{table}")
+                    for table, columns in _COLUMNS.items():  # named: a migrated catalog orders them its own way
+                        self._db.execute(f"INSERT INTO main.{table}({columns}) SELECT {columns} FROM staging.{table}")
+                    self._db.execute("INSERT OR REPLACE INTO main.meta SELECT key, value FROM staging.meta "
+                                     "WHERE key LIKE 'cleaning:%'")
+                    self._db.execute("INSERT OR REPLACE INTO main.meta(key, value) VALUES ('collections', ?)",
+                                     (json.dumps(collections),))
+                    self._db.execute("DELETE FROM main.meta WHERE key = 'reindex'")
+                    self._bump_version()
+                    self._bump("vectors_version")
+            finally:
+                self._db.execute("DETACH DATABASE staging")
 
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, SentenceVectors]:
         """Stored sentence vectors of `chunk_ids` (callers check the model that made them)."""
@@ -179,6 +252,12 @@ class Catalog:
             self._db.execute("UPDATE documents SET topics = ? WHERE doc_id = ?", (json.dumps(list(topics)), doc_id))
             self._bump_version()
 
+    def recount_chunks(self) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE documents SET chunk_count = (SELECT COUNT(*) FROM chunks c "
+                             "WHERE c.doc_id = documents.doc_id)")
+            self._bump_version()
+
     def remove_document(self, doc_id: str) -> bool:
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
@@ -187,9 +266,12 @@ class Catalog:
         return removed
 
     def _bump_version(self) -> None:
+        self._bump("library_version")
+
+    def _bump(self, key: str) -> None:
         self._db.execute(
-            "INSERT INTO meta(key, value) VALUES ('library_version', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            "INSERT INTO meta(key, value) VALUES (?, '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1", (key,)
         )
 
     def _transaction(self) -> _Transaction:
@@ -211,6 +293,9 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+_COLUMNS = {"documents": "doc_id, title, path, sha256, topics, ingested_at, chunk_count",
+            "chunks": 'chunk_id, doc_id, position, start, "end", text, location, context',
+            "sentences": "chunk_id, model, spans, vectors"}
 _SOURCE_SELECT = "SELECT doc_id, title, path, chunk_count, sha256, topics, ingested_at FROM documents"
 _CHUNK_SELECT = (
     'SELECT c.chunk_id, c.doc_id, d.title, c.text, c.position, c.start, c."end", c.location, c.context '

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import threading
@@ -136,7 +137,8 @@ class KeywordIndex:
         return [KeywordHit(self.chunk_ids[int(i)], float(s)) for i, s in zip(indices[0], scores[0]) if s > 0]
 
     def save(self, directory: Path) -> None:
-        staging = directory.with_name(directory.name + ".tmp")
+        # Named per process: two processes may save the same version at once.
+        staging = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         if self.chunk_ids:  # bm25s cannot save an index of nothing
@@ -167,6 +169,11 @@ class KeywordIndexCache:
         self._lock = threading.Lock()
         self._loaded: tuple[int, KeywordIndex] | None = None
 
+    def invalidate(self) -> None:
+        """Forgets the index in memory (`check --repair` rebuilds a damaged one)."""
+        with self._lock:
+            self._loaded = None
+
     def get(self) -> KeywordIndex:
         version = self._version()
         loaded = self._loaded
@@ -190,7 +197,10 @@ class KeywordIndexCache:
         try:
             self._directory.mkdir(parents=True, exist_ok=True)
             for old in self._directory.glob("v*"):
-                shutil.rmtree(old, ignore_errors=True)
+                # Only older versions: a newer one is another process's, in use or being written.
+                number = old.name[1:].split(".")[0]
+                if number.isdigit() and int(number) < version and "tmp" not in old.name:
+                    shutil.rmtree(old, ignore_errors=True)
             index.save(path)
         except OSError as error:
             log.warning("could not cache the keyword index: %s", error)

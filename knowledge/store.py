@@ -3,13 +3,22 @@
 Chroma holds vectors (and a copy of each chunk's text for other Chroma tools); the SQLite catalog
 is the record of which chunks are live. Embeddings are always passed in: Chroma's default embedding
 function would try to download a model.
+
+Several processes may use one embedded store (the bot, an admin's CLI). Chroma's embedded client
+keeps each collection's HNSW index in memory and never rereads what another process wrote: its
+searches miss new vectors and return deleted ones ("Error finding id"). So `PassageStores` keeps
+one client per library and `reopen()`s it when the catalog's generation moves (knowledge/base.py);
+closing the only client stops Chroma's shared system, and the next one reads the files afresh.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
@@ -49,9 +58,10 @@ def _client(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 class VectorStore:
-    def __init__(self, settings: Settings, model_id: str, name: str | None = None) -> None:
-        self.client = _client(settings)
+    def __init__(self, settings: Settings, model_id: str, name: str | None = None, client=None) -> None:  # type: ignore[no-untyped-def]
+        self.client = client if client is not None else _client(settings)
         name = name or settings.chroma_collection
+        self.name = name
         self.model_id = model_id
         if len(name) < 3:
             raise ValueError("CHROMA_COLLECTION needs at least 3 characters")
@@ -115,17 +125,6 @@ class VectorStore:
         result = self.collection.get(ids=list(chunk_ids), include=["embeddings"])
         return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(result["ids"], result["embeddings"])}
 
-    @staticmethod
-    def drop_collection(settings: Settings) -> None:
-        """Drops every collection of the library (one per embedding model)."""
-        client = _client(settings)
-        existing = {c.name if hasattr(c, "name") else c for c in client.list_collections()}
-        # Both names, whatever is configured now: a switch between one and two models leaves none behind.
-        for name in (settings.chroma_collection, f"{settings.chroma_collection}_zh"):
-            if name in existing:
-                client.delete_collection(name)
-
-
 def collection_names(settings: Settings) -> dict[str, str]:
     """Collection name per embedding model: the English (default) model keeps the configured name,
     so stores built before the Chinese model existed stay valid; another model gets a suffix."""
@@ -140,15 +139,97 @@ def passage_language(text: str) -> Language:
     return "en" if detect(text) == "en" else "zh"
 
 
+_GENERATION = re.compile(r"-g\d+$")
+
+
+def generation_name(logical: str, generation: int) -> str:
+    """The Chroma collection a reindex builds beside `logical`'s current one."""
+    return f"{logical}-g{generation}"
+
+
+def is_generation_name(name: str) -> bool:
+    return _GENERATION.search(name) is not None
+
+
+def library_collections(settings: Settings, client) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every Chroma collection of this library: the configured names and their reindex generations
+    (a server may hold other libraries' collections; those are never touched)."""
+    logical = set(collection_names(settings).values()) | {settings.chroma_collection, f"{settings.chroma_collection}_zh"}
+    names = [c.name if hasattr(c, "name") else c for c in client.list_collections()]
+    return [n for n in names if n in logical or _GENERATION.sub("", n) in logical]
+
+
+def drop_unused_collections(settings: Settings, client, active: set[str], switched: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    """Drops our collections that `active` does not name: a killed reindex's half-built ones, and
+    once a reindex has switched the library to its own (`switched`), the ones it replaced. Before
+    any switch the configured names are kept whatever model is configured now."""
+    unused = [n for n in library_collections(settings, client)
+              if n not in active and (switched or is_generation_name(n))]
+    for name in unused:
+        client.delete_collection(name)
+        log.info("removed the unused vector collection %s (an interrupted reindex)", name)
+    return unused
+
+
+class _Gate:
+    """Searches and writes share the client; only `reopen` needs it to itself (closing a client
+    under a running search would fail that search)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._users = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._users -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: self._users == 0)
+            yield
+
+
 class PassageStores:
     """One Chroma collection per embedding model; each passage lives in the collection of the model
-    that reads its language. Offers VectorStore's interface over all of them."""
+    that reads its language. Offers VectorStore's interface over all of them. `physical` maps a
+    configured collection name to the collection holding it now (the catalog's, after a reindex)."""
 
-    def __init__(self, settings: Settings, models: dict[Language, str]) -> None:
-        names = collection_names(settings)
-        self.stores: dict[str, VectorStore] = {model: VectorStore(settings, model, names[model])
-                                               for model in dict.fromkeys(models.values())}
+    def __init__(self, settings: Settings, models: dict[Language, str], physical: dict[str, str] | None = None) -> None:
+        self.settings = settings
         self.models = dict(models)
+        self.gate = _Gate()
+        self.client = None
+        self.stores: dict[str, VectorStore] = {}
+        self._open(physical or {})
+
+    def _open(self, physical: dict[str, str]) -> None:
+        names = collection_names(self.settings)
+        self.client = _client(self.settings)
+        self.stores = {model: VectorStore(self.settings, model, physical.get(names[model], names[model]), self.client)
+                       for model in dict.fromkeys(self.models.values())}
+
+    def reopen(self, physical: dict[str, str]) -> None:
+        """Drops every cached view of Chroma and opens the (possibly new) collections afresh."""
+        with self.gate.exclusive():
+            self.close()
+            self._open(physical)
+
+    def close(self) -> None:
+        if self.client is not None and hasattr(self.client, "close"):
+            self.client.close()
+        self.client = None
+
+    def names(self) -> dict[str, str]:
+        """Model -> the Chroma collection it reads now."""
+        return {model: store.name for model, store in self.stores.items()}
 
     def for_language(self, language: Language) -> VectorStore:
         return self.stores[self.models[language]]

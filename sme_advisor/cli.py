@@ -1,6 +1,6 @@
 """The `sme-advisor` console command: a shell that mounts each front end's own commands.
 
-- `sme_advisor.commands.app`: the library (ask, chat, ingest, sources, reindex);
+- `sme_advisor.commands.app`: the library (ask, chat, ingest, sources, reindex, check);
 - `bot.cli.app`: the Telegram bot and its store (bot, feedback);
 - `evaluation.cli.app`: answer quality (eval).
 

@@ -1,4 +1,4 @@
-"""The core commands: ask, chat, ingest, sources, reindex."""
+"""The core commands: ask, chat, ingest, sources, reindex, check."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 out = Console()
 err = Console(stderr=True)
-app = typer.Typer(help="The library: ask, chat, ingest, sources, reindex.")
+app = typer.Typer(help="The library: ask, chat, ingest, sources, reindex, check.")
 sources_app = typer.Typer(help="List, show and remove the documents in the library.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
@@ -175,6 +175,9 @@ def _print_report(report: IngestReport) -> None:
                               ("unchanged", report.unchanged, "dim")):
         if ids:
             out.print(f"[{style}]{label}[/] ({len(ids)}): {', '.join(ids)}")
+    if report.repaired:
+        out.print(f"[yellow]repaired[/] ({len(report.repaired)}): {', '.join(report.repaired)} "
+                  "[dim](unchanged, but some passages had no vector; they were embedded again)[/]")
     for note in report.notes:
         out.print(f"[cyan]note[/] {escape(note.path)}: {escape(note.message)}")
     for document in report.documents:
@@ -247,41 +250,60 @@ def sources_show(ctx: typer.Context, doc_id: Annotated[str, typer.Argument(help=
 
 
 def reindex(ctx: typer.Context) -> None:
-    """Rebuild every vector from the kept copies of the documents (after changing the embedding model)."""
-    from ingest.pipeline import IngestReport, ingest_paths
-    from knowledge.base import KnowledgeBase
-    from knowledge.catalog import Catalog
-    from knowledge.store import VectorStore
+    """Rebuild every vector from the kept copies of the documents (after changing the embedding model).
+    The library keeps answering from the old vectors until the new ones are all in."""
+    from ingest.reindex import reindex_library
 
-    settings = settings_of(ctx)
-    catalog = Catalog(settings.catalog_path)
-    sources = catalog.documents()
-    catalog.close()
-    VectorStore.drop_collection(settings)  # it may hold another model's vectors: start afresh
-    kb = KnowledgeBase.open(settings)
-    report = IngestReport()
-    try:
-        with ingest_progress(False) as progress:
-            for source in sources:
-                copies = sorted((settings.data_dir / "files").glob(f"{source.doc_id}.*"))
-                if not copies:
-                    err.print(f"[yellow]{source.doc_id}: no kept copy; ingest it again from its file[/]")
-                    continue
-                report.merge(ingest_paths(kb, copies[:1], topics=source.topics, on_progress=progress, force=True,
-                                          known={copies[0]: source}))
-                if report.interrupted:
-                    break
-    finally:
-        kb.close()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with ingest_progress(False) as progress:
+        report = reindex_library(settings_of(ctx), on_progress=progress,
+                                 on_wait=lambda message: err.print(f"[dim]{escape(message)}…[/]"))
+    if report.interrupted:
+        out.print("[yellow]Interrupted (Ctrl-C).[/] The library is as it was before the reindex.")
+        raise typer.Exit(130)
     _print_report(report)
+    out.print("The library now answers from the new vectors.")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def check(ctx: typer.Context,
+          repair: Annotated[bool, typer.Option("--repair", help="Repair what is wrong (vectors embedded again, "
+                                                                "leftovers removed, keyword index rebuilt).")] = False,
+          as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
+    """Check that the catalog, the vector store and the keyword index agree (exit 1 when not)."""
+    from knowledge.check import check_library, repair_library
+
+    with open_knowledge_base(settings_of(ctx), quiet=True, auto_ingest=False) as kb:
+        report = repair_library(kb) if repair else check_library(kb)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        _print_check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_check(report) -> None:  # type: ignore[no-untyped-def]
+    out.print(f"{plural(report.documents, 'document')}, {plural(report.chunks, 'passage')} in the catalog")
+    for name, count in report.collections.items():
+        out.print(f"  {plural(count, 'vector')} in collection {escape(name)}")
+    out.print(f"  {plural(report.keyword_entries, 'passage')} in the keyword index")
+    for action in report.repaired:
+        out.print(f"[green]repaired[/] {escape(action)}")
+    for problem in report.problems:
+        out.print(f"[red]problem[/] {escape(problem)}", soft_wrap=True)
+    if report.ok:
+        out.print("[green]OK[/]: every passage has its vector and its keyword entry; nothing else is stored.")
+    elif not report.repaired:
+        out.print("Run `sme-advisor check --repair` to repair it.")
 
 
 app.command()(ask)
 app.command()(chat)
 app.command()(ingest)
 app.command()(reindex)
+app.command()(check)
 sources_app.command("list")(sources_list)
 sources_app.command("remove")(sources_remove)
 sources_app.command("show")(sources_show)

@@ -40,7 +40,7 @@ def _imports_after(args: list[str], env: dict[str, str]) -> tuple[int, str, list
 def test_every_command_is_mounted_in_one_shell(tmp_path: Path) -> None:
     code, output, heavy = _imports_after(["--help"], _clean_env(tmp_path))
     assert code == 0
-    for command in ("ask", "chat", "ingest", "reindex", "sources", "bot", "feedback", "eval"):
+    for command in ("ask", "chat", "ingest", "reindex", "check", "sources", "bot", "feedback", "eval"):
         assert f" {command} " in output, command
     assert heavy == []
 
@@ -70,7 +70,7 @@ def test_front_ends_do_not_import_the_shell() -> None:
     assert {c.name for c in bot.cli.app.registered_commands} == {"bot"}
     assert {c.name for c in evaluation.cli.app.registered_commands} == {"eval"}
     assert {c.callback.__name__ for c in sme_advisor.commands.app.registered_commands} == {
-        "ask", "chat", "ingest", "reindex"}
+        "ask", "chat", "ingest", "reindex", "check"}
 
 
 @pytest.mark.parametrize(("variable", "value", "expected"), [
