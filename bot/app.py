@@ -12,10 +12,11 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
                           Defaults, MessageHandler, TypeHandler, filters)
 
 from bot import admin, handlers, shortcuts
-from bot.delivery import reply_plain, with_retries
+from bot.delivery import is_transient, reply_plain, with_retries
 from bot.languages import texts_or_english
 from bot.links import WebAddressMessage
 from bot.logs import quiet_http_logs
+from bot.outbox import Outbox
 from bot.ratelimit import RateLimiter
 from bot.services import Services
 from bot.storage import BotStore
@@ -63,12 +64,15 @@ def build_application(settings: Settings, kb: KnowledgeBase, store: BotStore | N
                            allow_sending_without_reply=True))  # the question may be deleted meanwhile
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
+    store = store or BotStore(settings.bot_db_path)
     application.bot_data["services"] = Services(
-        settings=settings, kb=kb, store=store or BotStore(settings.bot_db_path),
-        limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_s))
+        settings=settings, kb=kb, store=store,
+        limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_s),
+        outbox=Outbox(store, application.bot, settings.outbox_max_age_s, settings.outbox_retry_s))
     add_handlers(application, settings.admin_user_ids)
     for language in LANGUAGES:  # read the catalogs now, not on the event loop at the first Chinese owner
         translator(language)
@@ -104,9 +108,12 @@ def add_handlers(application: Application, admin_ids: list[int]) -> None:
     application.add_handler(MessageHandler(new & filters.COMMAND, _unknown_command))
     application.add_handler(MessageHandler(new & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
 
-    application.add_handler(CallbackQueryHandler(handlers.show_quotes, pattern=r"^q:\d+$"))
-    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^f:\d+:-?1$"))
-    application.add_handler(CallbackQueryHandler(admin.confirm_remove, pattern=r"^rm(-no)?:\d+$"))
+    # Ids are at most 18 digits (SQLite's 64-bit integers); any other data the bot never made, so
+    # it gets a polite "no longer works" from the last handler, not a traceback.
+    application.add_handler(CallbackQueryHandler(handlers.show_quotes, pattern=r"^q:\d{1,18}$"))
+    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^f:\d{1,18}:-?1$"))
+    application.add_handler(CallbackQueryHandler(admin.confirm_remove, pattern=r"^rm(-no)?:\d{1,18}$"))
+    application.add_handler(CallbackQueryHandler(handlers.unknown_button))
     application.add_error_handler(on_error)
 
 
@@ -139,6 +146,12 @@ async def _post_init(application: Application) -> None:
                     language_code=_menu_language_code(language)))
         except TelegramError as error:  # "chat not found" until the admin has messaged the bot once
             log.info("admin command menu not set for one admin: %s", error)
+    # Answers the last run could not deliver go out first; then whatever an outage holds back.
+    application.bot_data["services"].outbox.start()
+
+
+async def _post_stop(application: Application) -> None:
+    await application.bot_data["services"].outbox.stop()
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -147,6 +160,11 @@ async def _post_shutdown(application: Application) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: log it for us, say so to the user, never raise in turn."""
+    if context.error is not None and is_transient(context.error):
+        # Telegram itself is unreachable: "something went wrong" could not arrive either, and would
+        # be wrong once it did. Answers wait in the outbox; a command can simply be sent again.
+        log.warning("Telegram unreachable while handling an update: %s", type(context.error).__name__)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return

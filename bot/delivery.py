@@ -1,8 +1,11 @@
 """Sending to Telegram so that flood limits (429) and network errors delay a message, never lose it.
 
-Every call to the Bot API goes through `with_retries`: it waits out `RetryAfter` as long as
-Telegram asks, backs off on network errors and 5xx answers (PTB raises `NetworkError` for those),
-and gives up after a few attempts so that a dead connection cannot hold a handler for ever.
+Every call to the Bot API goes through `with_retries`: it waits out `RetryAfter` exactly as long as
+Telegram asks (never less: an early retry only earns another 429), backs off on network errors and
+5xx answers (PTB raises `NetworkError` for those), and gives up after a few attempts, or at once
+when Telegram asks for a wait longer than `MAX_WAIT_S`, so that an outage cannot hold a handler for
+ever. Answers do not depend on it alone: they go through the outbox (`bot.outbox`), which keeps
+what could not be sent and delivers it when the API is back.
 """
 
 from __future__ import annotations
@@ -39,11 +42,11 @@ async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = ATTEMPT
         try:
             return await call()
         except RetryAfter as error:
-            if attempt == attempts:
-                raise
             seconds = retry_after_seconds(error)
+            if attempt == attempts or seconds > MAX_WAIT_S:
+                raise
             log.warning("Telegram flood control: retrying in %.1f s", seconds)
-            await _sleep(min(seconds, MAX_WAIT_S))
+            await _sleep(seconds)
         except BadRequest:
             raise  # a NetworkError subclass in PTB, but the same request again cannot succeed
         except (TimedOut, NetworkError) as error:
@@ -53,6 +56,11 @@ async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = ATTEMPT
             await _sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+def is_transient(error: BaseException) -> bool:
+    """An error a later attempt can get past: flood control, timeouts, dropped connections, 5xx."""
+    return isinstance(error, (RetryAfter, TimedOut, NetworkError)) and not isinstance(error, BadRequest)
 
 
 async def reply_html(message: Message, parts: Sequence[str], markup: InlineKeyboardMarkup | None = None) -> Message:

@@ -14,15 +14,17 @@ import logging
 import re
 from typing import AsyncIterator
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ChatType, MessageEntityType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render
-from bot.delivery import reply_html, reply_plain, with_retries
+from bot.delivery import is_transient, reply_html, reply_plain, with_retries
 from bot.languages import chat_language, text_language, texts
 from bot.ratelimit import Verdict
 from bot.services import services
+from bot.storage import MAX_ID
 from knowledge.refusal_texts import library_overview
 from knowledge.types import SourceInfo
 from sme_advisor.i18n import N_, translator
@@ -183,13 +185,24 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         async with typing(context, chat_id):
             answer_id, answer = await found.answer(chat_id, user_id, text, language,
                                                    remember_language=spoken is not None)
+        # Through the outbox: kept until delivered, so a Telegram outage delays the answer, never loses it.
+        where = reply_target(message)
         if answer.outcome == "conversation":
-            await reply_plain(message, answer.answer)
+            await found.outbox.send(chat_id, [answer.answer], html=False, question=text, language=answer.language,
+                                    **where)
             return
         if answer.refused:  # stored with refused=1: /unanswered shows it to admins
             log.info("question not covered by the library (answer %d, %s)", answer_id, answer.refusal)
-        await reply_html(message, render.answer_messages(answer),
-                         answer_keyboard(answer_id, answer.refused, translator(answer.language)))
+        await found.outbox.send(chat_id, render.answer_messages(answer), html=True,
+                                markup=answer_keyboard(answer_id, answer.refused, translator(answer.language)),
+                                question=text, language=answer.language, **where)
+
+
+def reply_target(message: Message) -> dict[str, int | None]:
+    """Where a reply goes, as `message.reply_text` would: quoting the question in groups (not in a
+    private chat), in the question's forum topic."""
+    return {"reply_to": None if message.chat.type == ChatType.PRIVATE else message.message_id,
+            "thread_id": message.message_thread_id if message.is_topic_message else None}
 
 
 def answer_keyboard(answer_id: int, refused: bool, tr: gettext.NullTranslations,
@@ -226,37 +239,70 @@ async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncItera
 
 
 # --- buttons -----------------------------------------------------------------------------------
+def callback_id(data: str | None, prefix: str) -> int | None:
+    """The answer id in "q:N" / "f:N:±1"; None for anything else (data can be forged)."""
+    fields = (data or "").split(":")
+    if len(fields) < 2 or fields[0] != prefix or not fields[1].isascii() or not fields[1].isdigit():
+        return None
+    number = int(fields[1][:20])
+    return number if 0 < number <= MAX_ID else None
+
+
 async def show_quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    answer_id = int(query.data.split(":")[1])
-    stored = await asyncio.to_thread(services(context).store.answer, answer_id)
+    query, found = update.callback_query, services(context)
+    answer_id, chat = callback_id(query.data, "q"), update.effective_chat
+    # Bound to its chat: a button pressed elsewhere (or forged data) shows nothing of another chat.
+    stored = None if answer_id is None or chat is None else \
+        await asyncio.to_thread(found.store.answer, answer_id, chat.id)
     if stored is None:
-        tr = await texts(update, context)
-        await with_retries(lambda: query.answer(tr.gettext("That answer is no longer available.")))
+        await unavailable(update, context)
         return
-    await with_retries(lambda: query.answer())
-    parts = render.quote_messages(stored.answer)
-    if isinstance(query.message, Message):
-        await reply_html(query.message, parts)
-        # The quotes are shown now: keep only the votes under the answer.
+    await found.outbox.send(stored.chat_id, render.quote_messages(stored.answer), html=True,
+                            question=stored.answer.question, language=stored.answer.language)
+    await acknowledge(query)
+    if isinstance(query.message, Message):  # the quotes are shown now: keep only the votes under the answer
         with contextlib.suppress(Exception):
             await with_retries(lambda: query.message.edit_reply_markup(
-                answer_keyboard(answer_id, stored.answer.refused, translator(stored.answer.language),
-                                with_quotes=False)))
-    else:  # a message too old for the bot to touch: send the quotes to the chat instead
-        for part in parts:
-            await with_retries(lambda part=part: context.bot.send_message(
-                stored.chat_id, part, parse_mode=ParseMode.HTML))
+                answer_keyboard(stored.id, stored.answer.refused, translator(stored.answer.language),
+                                with_quotes=False)), attempts=2)
 
 
 async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    _, answer_id, vote = query.data.split(":")
-    saved = await asyncio.to_thread(services(context).store.record_feedback, int(answer_id),
-                                    update.effective_user.id, int(vote))
+    query, found = update.callback_query, services(context)
+    answer_id, chat, user = callback_id(query.data, "f"), update.effective_chat, update.effective_user
+    vote = (query.data or "").rsplit(":", 1)[-1]
+    stored = None if answer_id is None or chat is None or user is None or vote not in ("1", "-1") else \
+        await asyncio.to_thread(found.store.answer, answer_id, chat.id)
+    if stored is None:
+        await unavailable(update, context)
+        return
     tr = await texts(update, context)
+    if stored.user_id is not None and stored.user_id != user.id:  # in a group: only the one who asked rates it
+        await with_retries(lambda: query.answer(tr.gettext("Only the person who asked can rate this answer.")))
+        return
+    saved = await asyncio.to_thread(found.store.record_feedback, stored.id, user.id, int(vote))
     note = tr.gettext("Thanks for your feedback!") if saved else tr.gettext("That answer is no longer available.")
     await with_retries(lambda: query.answer(note))
+
+
+async def unavailable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button whose answer is gone, from another chat, or with data the bot never made."""
+    tr = await texts(update, context)
+    await with_retries(lambda: update.callback_query.answer(tr.gettext("That answer is no longer available.")))
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    tr = await texts(update, context)
+    await with_retries(lambda: update.callback_query.answer(tr.gettext("That button no longer works.")))
+
+
+async def acknowledge(query: CallbackQuery) -> None:
+    """Stops the button's spinner; a courtesy an outage may skip (Telegram drops it after a while)."""
+    try:
+        await with_retries(lambda: query.answer(), attempts=2)
+    except TelegramError as error:
+        if not is_transient(error):
+            raise
 
 
 # --- everything else an owner may send ---------------------------------------------------------

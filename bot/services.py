@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
+from bot.outbox import Outbox
 from bot.ratelimit import RateLimiter
 from bot.storage import BotStore
 from sme_advisor.welcome import TextsSource
@@ -32,6 +33,8 @@ class Services:
     kb: KnowledgeBase
     store: BotStore
     limiter: RateLimiter
+    # Answers on their way: kept until delivered, so a Telegram outage delays them, never loses them.
+    outbox: Outbox
     # One ingest at a time: ingests are heavy, and their progress reports must not interleave.
     ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # A chat's questions are answered in order, so a follow-up sees the answer before it; weak

@@ -56,6 +56,24 @@ CREATE TABLE IF NOT EXISTS feedback (
     created_at REAL NOT NULL,
     PRIMARY KEY (answer_id, user_id)
 );
+-- Messages on their way to a chat (bot/outbox.py): kept until every part is sent, so an answer
+-- survives a Telegram outage and a restart; `sent` counts the parts already delivered, so none is
+-- sent twice.
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    thread_id INTEGER,
+    reply_to INTEGER,
+    parts_json TEXT NOT NULL,
+    markup_json TEXT,
+    html INTEGER NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0,
+    question TEXT NOT NULL DEFAULT '',
+    language TEXT NOT NULL DEFAULT 'en',
+    apology INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_by_chat ON outbox (chat_id, id);
 """
 
 
@@ -77,6 +95,28 @@ class StoredAnswer:
     id: int
     chat_id: int
     answer: Answer
+    user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """One message (in one or more parts) waiting in the outbox."""
+    id: int
+    chat_id: int
+    thread_id: int | None
+    reply_to: int | None
+    parts: list[str]
+    markup: dict[str, Any] | None  # the keyboard under the last part, as Telegram's JSON
+    html: bool
+    sent: int  # parts already delivered
+    question: str
+    language: str
+    apology: bool
+    created_at: float
+
+
+# SQLite integers are signed 64-bit: a larger id (forged callback data) matches nothing.
+MAX_ID = 2**63 - 1
 
 
 class BotStore:
@@ -133,16 +173,22 @@ class BotStore:
                 (chat_id, user_id, answer.question, int(answer.refused), json.dumps(answer.to_dict()), time.time()))
             return int(cursor.lastrowid or 0)
 
-    def answer(self, answer_id: int) -> StoredAnswer | None:
-        with self._lock:
-            row = self._db.execute("SELECT id, chat_id, answer_json FROM answers WHERE id = ?",
-                                   (answer_id,)).fetchone()
-        if row is None:
+    def answer(self, answer_id: int, chat_id: int | None = None) -> StoredAnswer | None:
+        """The stored answer; with `chat_id`, only if it was given in that chat (a button's data
+        can be forged, the chat it was pressed in cannot)."""
+        if not 0 < answer_id <= MAX_ID:
             return None
-        return StoredAnswer(row[0], row[1], answer_from_dict(json.loads(row[2])))
+        with self._lock:
+            row = self._db.execute("SELECT id, chat_id, answer_json, user_id FROM answers WHERE id = ?",
+                                   (answer_id,)).fetchone()
+        if row is None or (chat_id is not None and row[1] != chat_id):
+            return None
+        return StoredAnswer(row[0], row[1], answer_from_dict(json.loads(row[2])), row[3])
 
     def record_feedback(self, answer_id: int, user_id: int, vote: int) -> bool:
         """Stores 👍 (+1) or 👎 (-1); a second press replaces the first. False if no such answer."""
+        if not 0 < answer_id <= MAX_ID:
+            return False
         with self._lock:
             if self._db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
                 return False
@@ -182,6 +228,54 @@ class BotStore:
                            "reason": answer.get("refusal"), "language": answer.get("language", "en"),
                            "chat_id": chat_id, "user_id": user_id})
         return result
+
+    # --- the outbox ---------------------------------------------------------------------------
+    def outbox_add(self, chat_id: int, parts: list[str], *, html: bool, markup: dict[str, Any] | None = None,
+                   reply_to: int | None = None, thread_id: int | None = None, question: str = "",
+                   language: str = "en") -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO outbox (chat_id, thread_id, reply_to, parts_json, markup_json, html, question, language, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, thread_id, reply_to, json.dumps(parts), json.dumps(markup) if markup else None, int(html),
+                 question, language, time.time()))
+            return int(cursor.lastrowid or 0)
+
+    def outbox_chats(self) -> list[int]:
+        """Chats with something waiting, the longest-waiting first."""
+        with self._lock:
+            rows = self._db.execute("SELECT chat_id FROM outbox GROUP BY chat_id ORDER BY MIN(id)").fetchall()
+        return [row[0] for row in rows]
+
+    def outbox_pending(self, chat_id: int) -> list[Parcel]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, chat_id, thread_id, reply_to, parts_json, markup_json, html, sent, question, language, "
+                "apology, created_at FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)).fetchall()
+        return [Parcel(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]) if row[5] else None,
+                       bool(row[6]), row[7], row[8], row[9], bool(row[10]), row[11]) for row in rows]
+
+    def outbox_sent(self, parcel_id: int, sent: int, parts: int) -> None:
+        """`sent` parts of the parcel are delivered; the last one takes it out of the outbox."""
+        with self._lock:
+            if sent >= parts:
+                self._db.execute("DELETE FROM outbox WHERE id = ?", (parcel_id,))
+            else:
+                self._db.execute("UPDATE outbox SET sent = ? WHERE id = ?", (sent, parcel_id))
+
+    def outbox_apologise(self, parcel_id: int, text: str) -> None:
+        """The parcel waited too long: a short apology goes instead of it."""
+        with self._lock:
+            self._db.execute("UPDATE outbox SET parts_json = ?, markup_json = NULL, html = 0, sent = 0, apology = 1 "
+                             "WHERE id = ?", (json.dumps([text]), parcel_id))
+
+    def outbox_drop(self, parcel_id: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM outbox WHERE id = ?", (parcel_id,))
+
+    def outbox_size(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     # --- admin actions ---------------------------------------------------------------------
     def request_removal(self, doc_id: str, admin_id: int) -> int:

@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     rate_limit_window_s: float = 30.0
     max_question_chars: int = 1000
     max_upload_mb: int = 20
+    outbox_max_age_s: float = Field(
+        default=600.0, gt=0,
+        description="An answer Telegram could not take (outage) is kept and sent when the API is back, for up "
+        "to this long; after that a short apology goes instead.",
+    )
+    outbox_retry_s: float = Field(
+        default=5.0, gt=0, description="While Telegram is unreachable, how often the outbox tries again."
+    )
 
     # --- language model (optional generative answers) ----------------------------------------
     llm_provider: Literal["none", "openai", "local"] = "none"

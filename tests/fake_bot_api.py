@@ -5,7 +5,8 @@ polling: getMe, deleteWebhook, getUpdates (long polling with offset and timeout)
 sendDocument, editMessageText, editMessageReplyMarkup, sendChatAction, answerCallbackQuery, setMyCommands,
 getFile and file downloads (`/file/bot<token>/<path>`). Tests push updates, await the bot's calls
 ("a sendMessage to chat X matching …"), and can make the next N calls of a method fail with 429
-(with `parameters.retry_after`) or 500.
+(with `parameters.retry_after`) or 500, or every call of a method for a while (`fail_for`: an
+outage of so many seconds answering 500 or 429, or dropping the connection without an answer).
 
 Webhook mode too: `setWebhook` is remembered, and `deliver` POSTs an update to the bot's webhook
 with the secret token it registered, as Telegram does.
@@ -47,6 +48,17 @@ class Failure:
     status: int
     remaining: int
     retry_after: int | None = None
+    passing: int = 0  # calls that still succeed before the failures start
+
+
+@dataclass
+class Outage:
+    until: float  # time.monotonic() when it ends
+    status: int | None  # None: the connection is dropped, no answer at all
+    retry_after: int | None = None
+
+
+DROPPED = 0  # `Call.failed` of a call whose connection was dropped
 
 
 @dataclass
@@ -56,6 +68,7 @@ class FakeBotApi:
     calls: list[Call] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     failures: dict[str, Failure] = field(default_factory=dict)
+    outages: dict[str, Outage] = field(default_factory=dict)
     port: int = 0
     webhook: dict[str, Any] | None = None  # the last setWebhook's parameters (url, secret_token, …)
 
@@ -115,9 +128,16 @@ class FakeBotApi:
                                     headers={"X-Telegram-Bot-Api-Secret-Token": token}) as response:
                 return response.status
 
-    def fail_next(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """The next `times` calls of `method` answer `status` (429 carries `retry_after`)."""
-        self.failures[method] = Failure(status, times, retry_after if status != 429 else (retry_after or 1))
+    def fail_next(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
+                  after: int = 0) -> None:
+        """The next `times` calls of `method` (once `after` more have succeeded) answer `status`
+        (429 carries `retry_after`)."""
+        self.failures[method] = Failure(status, times, retry_after if status != 429 else (retry_after or 1), after)
+
+    def fail_for(self, method: str, seconds: float, status: int | None = 500, retry_after: int | None = None) -> None:
+        """Every call of `method` for the next `seconds` answers `status` (429 with `retry_after`),
+        or, with `status=None`, has its connection dropped before any answer."""
+        self.outages[method] = Outage(time.monotonic() + seconds, status, retry_after or 1 if status == 429 else None)
 
     def add_file(self, file_id: str, name: str, content: bytes) -> None:
         self.files[file_id] = (f"documents/{file_id}/{name}", content)
@@ -158,10 +178,23 @@ class FakeBotApi:
             params = await _params(request)
         except ConnectionResetError:  # the bot hung up mid-request (it is shutting down)
             return web.Response(status=499)
-        failure = self.failures.get(method)
+        outage = self.outages.get(method)
+        if outage is not None and time.monotonic() < outage.until:
+            await self._record(method, params, failed=DROPPED if outage.status is None else outage.status)
+            if outage.status is None:
+                assert request.transport is not None
+                request.transport.abort()  # as a proxy or a dead link does: no status line, nothing
+                return web.Response(status=499)  # never written: the connection is gone
+            failure = Failure(outage.status, 1, outage.retry_after)
+        else:
+            failure = self.failures.get(method)
+            if failure and failure.passing > 0:
+                failure.passing -= 1
+                failure = None
+            elif failure and failure.remaining > 0:
+                await self._record(method, params, failed=failure.status)
         if failure and failure.remaining > 0:
             failure.remaining -= 1
-            await self._record(method, params, failed=failure.status)
             if failure.status == 429:
                 return web.json_response({"ok": False, "error_code": 429,
                                           "description": f"Too Many Requests: retry after {failure.retry_after}",

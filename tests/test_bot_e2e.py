@@ -69,6 +69,7 @@ class Bot:
     async def stop(self) -> None:
         await self.application.updater.stop()
         await self.application.stop()
+        await self.application.post_stop(self.application)  # what run_polling does after stopping
         await self.application.shutdown()
 
 

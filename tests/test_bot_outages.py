@@ -1,0 +1,145 @@
+"""Answers survive Telegram outages: the real Application against the fake Bot API while its
+sendMessage answers 500, drops connections or asks to retry after a while.
+
+The outages here last a few seconds and the outbox retries every half second (`OUTBOX_RETRY_S`);
+`benchmarks/drill_outages.py` runs the issue's full-length outages (15 s, 30 s, 90 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from typing import AsyncIterator
+
+import pytest
+
+from bot.app import build_application
+from ingest.starter import ingest_starter
+from tests.fake_bot_api import DROPPED, TOKEN, FakeBotApi, buttons, text_update
+from tests.test_bot_e2e import Bot
+
+_chats = itertools.count(300)
+QUESTIONS = ("How many little giants are based in Shanghai?",
+             "and how many of them are listed on the stock market?",
+             "What mistakes do small firms make when they digitalise?")
+
+
+@pytest.fixture(scope="module")
+async def bot(open_kb, make_settings,  # type: ignore[no-untyped-def]
+              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bot]:
+    server = FakeBotApi()
+    await server.start()
+    data_dir = tmp_path_factory.mktemp("outages")
+    kb = open_kb(data_dir)
+    ingest_starter(kb)
+    settings = make_settings(data_dir, telegram_bot_token=TOKEN, telegram_base_url=server.base_url,
+                             telegram_base_file_url=server.base_file_url, rate_limit_messages=50,
+                             outbox_retry_s=0.5)
+    running = Bot(server, build_application(settings, kb), kb, settings)
+    await running.start()
+    yield running
+    await running.stop()
+    await server.stop()
+    kb.close()
+
+
+async def delivered(bot: Bot, mark: int, expected: dict[int, int], timeout: float = 90) -> None:
+    """Until each chat got `expected` messages after `mark` and the outbox is empty, so that any
+    duplicate would have been sent by now."""
+    def arrived(_: object) -> bool:
+        return all(len(bot.server.calls_of("sendMessage", after=mark, chat_id=chat)) >= count
+                   for chat, count in expected.items())
+
+    await bot.server.wait_for("sendMessage", after=mark, where=arrived, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while bot.services.store.outbox_size() or bot.services.outbox.down:
+        assert time.monotonic() < deadline, "the outbox never emptied"
+        await asyncio.sleep(0.1)
+
+
+async def ask_during_outage(bot: Bot) -> tuple[int, int, int]:
+    """Three questions in two chats (a follow-up in the first); returns the chats and the mark."""
+    first, second = next(_chats), next(_chats)
+    mark = bot.server.mark()
+    await bot.server.push(text_update(first, first, QUESTIONS[0]))
+    await bot.server.push(text_update(second, second, QUESTIONS[2]))
+    await bot.server.push(text_update(first, first, QUESTIONS[1]))
+    return first, second, mark
+
+
+def assert_each_answered_once(bot: Bot, first: int, second: int, mark: int) -> None:
+    to_first = [c.text for c in bot.server.calls_of("sendMessage", after=mark, chat_id=first)]
+    to_second = [c.text for c in bot.server.calls_of("sendMessage", after=mark, chat_id=second)]
+    assert len(to_first) == 2 and len(to_second) == 1, (to_first, to_second)  # exactly once each
+    assert "262" in to_first[0] and "300" in to_first[1]  # in the order asked: the follow-up second
+    assert "digital" in to_second[0].lower()
+    assert not any("something went wrong" in text for text in to_first + to_second)
+
+
+@pytest.mark.parametrize("status", [500, None], ids=["500", "dropped-connections"])
+async def test_answers_asked_during_an_outage_arrive_once_in_order(bot: Bot, status: int | None) -> None:
+    bot.server.fail_for("sendMessage", 4, status=status)
+    first, second, mark = await ask_during_outage(bot)
+    await delivered(bot, mark, {first: 2, second: 1})
+    failed = [c for c in bot.server.calls_of("sendMessage", after=mark, include_failed=True) if c.failed is not None]
+    assert failed and all(c.failed == (DROPPED if status is None else 500) for c in failed)
+    assert_each_answered_once(bot, first, second, mark)
+    answer = bot.server.calls_of("sendMessage", after=mark, chat_id=first)[0]
+    assert answer.params["parse_mode"] == "HTML" and any(b.startswith("q:") for b in buttons(answer.params))
+
+
+async def test_a_long_429_is_waited_out_as_told(bot: Bot) -> None:
+    bot.server.fail_for("sendMessage", 6, status=429, retry_after=2)
+    first, second, mark = await ask_during_outage(bot)
+    await delivered(bot, mark, {first: 2, second: 1})
+    assert_each_answered_once(bot, first, second, mark)
+    for chat in (first, second):  # never tried again before the time Telegram asked for
+        attempts = bot.server.calls_of("sendMessage", after=mark, chat_id=chat, include_failed=True)
+        after_429 = [b.at - a.at for a, b in zip(attempts, attempts[1:]) if a.failed == 429]
+        assert len(after_429) >= 2 and min(after_429) >= 1.9, after_429
+
+
+async def test_each_part_is_sent_once_when_the_api_fails_halfway(bot: Bot) -> None:
+    chat = next(_chats)
+    bot.server.fail_next("sendMessage", 500, times=12, after=1)  # the first part goes, then an outage
+    mark = bot.server.mark()
+    await bot.services.outbox.send(chat, ["part one", "part two", "part three"], html=False)
+    await delivered(bot, mark, {chat: 3})
+    sent = bot.server.calls_of("sendMessage", after=mark, chat_id=chat)
+    assert [c.text for c in sent] == ["part one", "part two", "part three"]
+
+
+async def test_a_restart_during_an_outage_still_delivers_once(bot: Bot) -> None:
+    chat = next(_chats)
+    bot.server.fail_for("sendMessage", 600, status=None)
+    mark = await bot.say(chat, chat, QUESTIONS[0])
+    deadline = time.monotonic() + 60
+    while not bot.services.store.outbox_size():  # answered, and waiting for Telegram
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    await bot.stop()
+    bot.server.outages.clear()  # Telegram is back while the bot is down
+    bot.application = build_application(bot.settings, bot.kb)  # same bot.sqlite3
+    await bot.start()
+    await delivered(bot, mark, {chat: 1})
+    answers = bot.server.calls_of("sendMessage", after=mark, chat_id=chat)
+    assert len(answers) == 1 and "262" in answers[0].text
+
+
+async def test_an_answer_older_than_the_bound_becomes_an_apology(bot: Bot) -> None:
+    await bot.stop()
+    bot.settings = bot.settings.model_copy(update={"outbox_max_age_s": 1.0})
+    bot.application = build_application(bot.settings, bot.kb)
+    await bot.start()
+    chat, zh_chat = next(_chats), next(_chats)
+    bot.server.fail_for("sendMessage", 10, status=500)  # longer than the handler's own retries (7.5 s)
+    mark = bot.server.mark()
+    await bot.server.push(text_update(chat, chat, QUESTIONS[0]))
+    await bot.server.push(text_update(zh_chat, zh_chat, "上海有多少家小巨人企业？"))
+    await delivered(bot, mark, {chat: 1, zh_chat: 1})
+    sent = bot.server.calls_of("sendMessage", after=mark, chat_id=chat)
+    assert len(sent) == 1 and "too late" in sent[0].text and QUESTIONS[0] in sent[0].text
+    assert "262" not in sent[0].text and "reply_markup" not in sent[0].params
+    chinese = bot.server.calls_of("sendMessage", after=mark, chat_id=zh_chat)
+    assert len(chinese) == 1 and "上海有多少家小巨人企业" in chinese[0].text and "抱歉" in chinese[0].text
