@@ -117,7 +117,9 @@ def quotes_shown(reply: dict[str, Any], shown: dict[str, Any]) -> list[tuple[str
     listed, found = sources_listed(reply), []
     for number, title, location, block in _QUOTE_BLOCK.findall(shown["text"]):
         assert listed[number] == (f"{title} · <i>{location}</i>" if location else title), (number, reply["text"])
-        quote = " ".join(html.unescape(q) for q in re.findall(r"<b>(.*?)</b>", block, re.S))
+        # The quote is in bold when context stands around it, plain when it stands alone.
+        bold = re.findall(r"<b>(.*?)</b>", block, re.S)
+        quote = " ".join(html.unescape(q) for q in bold) if bold else html.unescape(block)
         found.append((html.unescape(title), html.unescape(location) or None, quote))
     return found
 
