@@ -112,7 +112,12 @@ def answer_html(answer: Answer) -> str:
     if answer.refused:
         return escape(answer.answer)
     tr = translator(answer.language)
-    paragraphs = [_MARKER.sub(r"<b>[\1]</b>", escape(p.strip())) for p in answer.answer.split("\n\n") if p.strip()]
+    cited = {str(citation.n) for citation in answer.citations}
+    # Only a marker with a source behind it is shown as one; any other "[7]" stays plain text.
+    def mark(match: re.Match[str]) -> str:
+        return f"<b>{match.group(0)}</b>" if match.group(1) in cited else match.group(0)
+
+    paragraphs = [_MARKER.sub(mark, escape(p.strip())) for p in answer.answer.split("\n\n") if p.strip()]
     text = "\n\n".join(paragraphs)
     if answer.citations:
         heading = tr.gettext("Sources")

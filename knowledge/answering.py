@@ -15,6 +15,7 @@ fitted (knowledge/answer_model.py).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -38,6 +39,7 @@ SUPPORT_FLOOR = -0.07
 NEAR_TIE = 0.05
 NEIGHBOUR_WEIGHT = 0.5
 CONTEXT_CHARS = 300  # of the text around a quote, shown with it
+_DOCUMENT_MARKER = re.compile(r"\s*[\[【［]\s*\d{1,3}\s*[\]】］]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,13 +361,20 @@ def compose(chosen: Sequence[Candidate]) -> ExtractiveAnswer:
         before, after = surroundings(chunk.text, group[0].start, group[-1].end)
         citations.append(Citation(len(citations) + 1, chunk.doc_id, chunk.title, chunk.chunk_id, quote, chunk.location,
                                   before, after))
-        statement = f"{' '.join(quote.split())} [{len(citations)}]"
+        statement = f"{_unmarked(' '.join(quote.split()))} [{len(citations)}]"
         if chunk.doc_id == last_doc:
             paragraphs[-1].append(statement)
         else:
             paragraphs.append([statement])
         last_doc = chunk.doc_id
     return ExtractiveAnswer("\n\n".join(" ".join(p) for p in paragraphs), citations)
+
+
+def _unmarked(text: str) -> str:
+    """The quote as a statement without the document's own "[7]"-style markers (footnotes of web
+    captures, or planted ones): in an answer, a bracketed number is a citation of ours. The
+    citation keeps the verbatim quote."""
+    return _DOCUMENT_MARKER.sub("", text)
 
 
 def surroundings(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) -> tuple[str, str]:

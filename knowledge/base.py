@@ -23,6 +23,7 @@ from knowledge.refusal_texts import Refusal, hedge_text, join_sentences, library
 from knowledge.retrieval import HybridRetriever, RetrievalResult
 from knowledge.sentences import SentenceVectors
 from knowledge.store import PassageStores, drop_unused_collections, passage_language
+from knowledge.text import readable
 from knowledge.types import Answer, Chunk, Citation, Retrieved, ScoredChunk, SourceInfo, Turn
 
 if TYPE_CHECKING:
@@ -170,8 +171,9 @@ class KnowledgeBase:
         """Answers `question`; a refusal is worded in the question's language, or in `language`
         (e.g. the owner's Telegram language) when the question has no letters to tell by."""
         started = time.perf_counter()
-        question = " ".join(question.split())[: self.settings.max_question_chars]
-        answer = self._answer(question, list(history))
+        question = " ".join(readable(question).split())[: self.settings.max_question_chars]
+        history = [Turn(turn.role, readable(turn.content)) for turn in history]
+        answer = self._answer(question, history)
         answer.language = primary(question, default=language)
         if answer.refusal is not None:
             answer.answer = refusal_text(answer.refusal, answer.language, self.sources())

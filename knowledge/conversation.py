@@ -17,12 +17,30 @@ from knowledge.types import Turn
 _CONTINUATIONS = ("and", "but", "also", "so", "then", "or", "what about", "how about", "and what", "why")
 _ANAPHORA = {"they", "them", "their", "theirs", "it", "its", "this", "that", "these", "those", "he", "she",
              "his", "her", "there", "such", "which", "same", "former", "latter", "one", "ones"}
+# An attack names the bot's own instructions: "ignore your/all/the previous instructions", "forget
+# everything above". A business question may well ignore, override or forget something ("Can I
+# ignore the previous owner's succession plan?", "the rules of the tax office"), so the object must
+# be the bot's instructions, or its rules qualified as the bot's (your, previous, above, system…).
+_QUALIFIER = r"(?:(?:all|any|every|each)\s+(?:of\s+)?)?(?:(?:your|these|those|my|the|its)\s+)?" \
+             r"(?:(?:previous|prior|above|earlier|preceding|original|initial|system|hidden)\s+)+"
 _INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|"
-    r"everything|above|previous|system)\b"
-    r"|\b(system|developer)\s+prompt\b|\byou\s+are\s+now\b|\bpretend\s+(to\s+be|you)\b|\bjailbreak\b"
-    r"|\bact\s+as\s+(an?\s+)?(unrestricted|different|evil|dan)\b|\bnew\s+instructions\b",
-    re.IGNORECASE | re.DOTALL,
+    r"\b(?:ignore|disregard|forget|override|bypass|drop)\s+"
+    r"(?:(?:all|any|every)\s+(?:of\s+)?)?(?:your|the\s+above|these|those)?\s*"
+    r"(?:instructions?|prompts?|guidelines|directives|programming|system\s+message)\b"
+    rf"|\b(?:ignore|disregard|forget|override|bypass|drop)\s+{_QUALIFIER}"
+    r"(?:instructions?|rules|prompts?|guidelines|directives|programming|messages?|context)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+)?(?:(?:that\s+)?(?:was\s+)?(?:said|written|stated)\s+)?"
+    r"(?:above|before\s+this|you\s+were\s+told)\b"
+    r"|\b(?:ignore|disregard|forget)\s+your\s+(?:rules|training|restrictions|limits)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?the\s+above\b"
+    r"|\b(?:ignore|disregard|forget|override)\s+(?:all\s+(?:of\s+)?)?(?:the\s+)?(?:instructions|rules|prompts?)\s+"
+    r"(?:above|before|you\s+(?:were|have\s+been|got)\s+given|given\s+to\s+you)\b"
+    r"|\b(?:system|developer)\s+prompt\b|\byou\s+are\s+now\s+(?:an?\s+|in\s+)?(?:dan|unrestricted|jailbroken|developer\s+mode|"
+    r"free|evil|different|new)\b"
+    r"|\bpretend\s+(?:to\s+be|you\s+are)\s+(?:an?\s+)?(?:different|unrestricted|evil|uncensored)?\s*(?:ai|bot|assistant|model|chatbot)\b"
+    r"|\bjailbreak\b|\bact\s+as\s+(?:an?\s+)?(?:unrestricted|different|evil|dan)\b|\bnew\s+instructions\s*:"
+    r"|\bfrom\s+now\s+on\s+you\s+(?:are|will|must)\b",
+    re.IGNORECASE,
 )
 
 # Chinese: "那…", "还有…", "另外…" continue a conversation; 它/他们/这些/该… point back into it; a bare
@@ -32,8 +50,10 @@ _ZH_ANAPHORA = {"它", "它们", "他们", "她们", "他", "她", "这", "那",
                 "此", "上述", "前者", "后者", "这样", "那样", "这种", "那种", "这家", "那家", "他家"}
 _ZH_ELLIPSIS = re.compile(r"呢\s*[？?]?\s*$")
 _INJECTION_ZH = re.compile(
-    r"(忽略|无视|忘记|忘掉|不要理会|绕过).{0,12}(指令|指示|规则|提示词?|设定|要求|以上|之前|前面)"
-    r"|系统提示|你现在是|扮演一个|假装你是|越狱"
+    r"(忽略|无视|忘记|忘掉|不要理会|绕过|抛开)(你的|你|所有的?|全部的?|以上的?|之前的?|前面的?|上面的?|先前的?|原来的?|系统的?)+"
+    r".{0,4}(指令|指示|提示词?|设定|规则|要求|内容|对话)"
+    r"|(忽略|无视|忘记|忘掉)(以上|之前|前面|上面)(所有|的一切|一切|全部)?"
+    r"|系统提示|你现在是(一个)?(不受限|没有限制|DAN|新的)|假装你是(一个)?(不受限|没有限制|另一个|不同的)?(AI|机器人|助手|模型)|越狱"
 )
 
 

@@ -35,6 +35,20 @@ STOPWORDS = frozenset(
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def readable(text: str) -> str:
+    """`text` as valid Unicode: unpaired surrogates (invalid UTF-8 on a command line, broken JSON)
+    become U+FFFD and control characters a space, so that no answer, log line or JSON output
+    carries them."""
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        # A surrogate encodes as three bytes, which decode as three U+FFFD: one is enough.
+        text = re.sub("\ufffd+", "\ufffd", text)
+    return _CONTROL.sub(" ", text)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence; line breaks always end a sentence."""
     spans: list[tuple[int, int]] = []

@@ -81,6 +81,13 @@ def test_empty_and_huge_questions(starter_kb: KnowledgeBase) -> None:
     assert not huge.refused
 
 
+def test_undecodable_text_in_a_question_is_replaced_not_fatal(starter_kb: KnowledgeBase) -> None:
+    answer = starter_kb.ask("How do little giants get financing?\udcff\ud800\x00",
+                            [Turn("user", "succession \udcfe"), Turn("assistant", "ok")])
+    assert "\ufffd" in answer.question and "\x00" not in answer.question
+    json.dumps(answer.to_dict(), ensure_ascii=False).encode("utf-8")  # no surrogate left to fail on
+
+
 def test_ask_json_cli_prints_the_documented_object(tmp_path: Path, models_dir: Path) -> None:
     env = {**os.environ, "SME_ADVISOR_DATA_DIR": str(tmp_path / "data"), "SME_ADVISOR_MODELS_DIR": str(models_dir)}
     result = subprocess.run([sys.executable, "-m", "sme_advisor", "ask", "--json",
@@ -96,3 +103,8 @@ def test_ask_json_cli_prints_the_documented_object(tmp_path: Path, models_dir: P
     scores = [r["score"] for r in data["retrieved"]]
     assert data["retrieved"][0]["doc_id"] == "little-giants-growing"
     assert scores[0] == max(scores)
+    # Invalid UTF-8 on the command line (a raw 0xFF byte) is shown as U+FFFD in valid UTF-8 JSON.
+    raw = subprocess.run([sys.executable.encode(), b"-m", b"sme_advisor", b"ask", b"--json",
+                          b"Who finances little giants? \xff"], capture_output=True, env=env, timeout=300)
+    assert raw.returncode == 0, raw.stderr
+    assert json.loads(raw.stdout.decode("utf-8"))["question"].endswith("\ufffd")

@@ -158,6 +158,19 @@ async def test_quotes_button_shows_passages_and_feedback_is_stored(bot: Bot) -> 
     assert "262" in votes[0]["answer"] and "little-giants-growing" in votes[0]["sources"]
 
 
+async def test_buttons_are_bound_to_their_chat_and_forged_data_is_answered_politely(bot: Bot) -> None:
+    chat, stranger = next(_chats), next(_chats)
+    reply = await bot.ask(chat, "How many little giants are based in Shanghai?")
+    answer_id = int(next(b for b in buttons(reply) if b.startswith("q:")).split(":")[1])
+    for data in (f"q:{answer_id}", f"f:{answer_id}:1", "q:999999999999999999999999", "f:1:7", "q:-1", "q:١", "zz"):
+        mark = bot.server.mark()
+        await bot.server.push(callback_update(stranger, stranger, 1, data))
+        ack = await bot.server.wait_for("answerCallbackQuery", after=mark)
+        assert "no longer" in ack.params["text"], data  # nothing of the other chat, no traceback
+        assert not bot.server.calls_of("sendMessage", mark, chat_id=stranger), data
+    assert not [v for v in bot.services.store.feedback() if v["answer_id"] == answer_id]
+
+
 async def test_out_of_scope_is_refused_and_logged_for_admins(bot: Bot) -> None:
     chat = next(_chats)
     reply = await bot.ask(chat, "What's the weather in Paris tomorrow?")

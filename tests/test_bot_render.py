@@ -63,6 +63,12 @@ def test_everything_interpolated_is_escaped_and_markers_are_bold() -> None:
     assert check(message) and check(quotes)
 
 
+def test_only_markers_with_a_source_behind_them_are_bold() -> None:
+    [message] = render.answer_messages(_answer("Sales grew [7] and costs fell [99]. Margins held [1]", ["q"]))
+    assert "<b>[1]</b>" in message
+    assert "[7]" in message and "<b>[7]</b>" not in message and "<b>[99]</b>" not in message
+
+
 def test_a_quote_stands_in_bold_between_the_sentences_around_it() -> None:
     cited = Citation(1, "guide", "Guide", "guide:1", "Insure <your> receivables.", before="Exports pay late.",
                      after="Then ship.")
