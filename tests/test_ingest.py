@@ -158,9 +158,9 @@ def test_ingest_cli_reports_json_and_fails_on_bad_files(tmp_path: Path, models_d
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"added", "updated", "unchanged", "failed", "duplicates", "skipped", "notes", "warnings",
-                           "documents", "chunks_added", "chunks_removed", "interrupted", "not_done"}
-    assert report["interrupted"] is False and report["not_done"] == []
+    assert set(report) == {"added", "updated", "unchanged", "repaired", "failed", "duplicates", "skipped", "notes",
+                           "warnings", "documents", "chunks_added", "chunks_removed", "interrupted", "not_done"}
+    assert report["interrupted"] is False and report["not_done"] == [] and report["repaired"] == []
     assert report["added"] == ["handover-guide"] and report["failed"][0]["path"].endswith("bad.pdf")
     listed = subprocess.run([sys.executable, "-m", "sme_advisor", "sources", "list", "--json"],
                             capture_output=True, text=True, env=env, timeout=300)
