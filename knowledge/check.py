@@ -16,6 +16,7 @@ from typing import Any, Callable
 from knowledge.base import KnowledgeBase
 from knowledge.encoding import encode_document
 from knowledge.store import library_collections, passage_language
+from sme_advisor.i18n import plural
 
 Progress = Callable[[int, int], None]
 
@@ -45,19 +46,20 @@ class CheckReport:
     def problems(self) -> list[str]:
         found = []
         if self.missing_vectors:
-            found.append(f"{self.missing_count} chunks of {len(self.missing_vectors)} documents have no vector "
-                         f"(vector search cannot find them): {', '.join(sorted(self.missing_vectors)[:10])}")
+            found.append(f"without a vector (vector search cannot find them): {plural(self.missing_count, 'chunk')} "
+                         f"of {plural(len(self.missing_vectors), 'document')}: "
+                         f"{', '.join(sorted(self.missing_vectors)[:10])}")
         if self.orphan_vectors:
-            found.append(f"{len(self.orphan_vectors)} vectors belong to no live chunk (or sit in the other "
-                         "model's collection)")
+            found.append(f"of no live chunk (or in the other model's collection): "
+                         f"{plural(len(self.orphan_vectors), 'vector')}")
         if self.keyword_missing or self.keyword_extra:
-            found.append(f"the keyword index lacks {len(self.keyword_missing)} live chunks and holds "
+            found.append(f"the keyword index lacks {plural(len(self.keyword_missing), 'live chunk')} and holds "
                          f"{len(self.keyword_extra)} others")
         if self.chunk_counts:
-            found.append(f"{len(self.chunk_counts)} documents record a wrong chunk count: "
+            found.append(f"a wrong chunk count recorded: {plural(len(self.chunk_counts), 'document')}: "
                          f"{', '.join(self.chunk_counts[:10])}")
         if self.unfinished_writes:
-            found.append(f"{len(self.unfinished_writes)} writes of processes that died were not cleaned up")
+            found.append(f"not cleaned up after processes that died: {plural(len(self.unfinished_writes), 'write')}")
         if self.unused_collections or self.unfinished_reindex:
             found.append("an interrupted reindex left " + (", ".join(self.unused_collections) or "its staging files"))
         return found
@@ -129,19 +131,19 @@ def repair_library(kb: KnowledgeBase, on_progress: Progress | None = None) -> Ch
         if found.orphan_vectors:
             for store in kb.store.stores.values():
                 store.delete(found.orphan_vectors)
-            done.append(f"removed {len(found.orphan_vectors)} vectors of no live chunk")
+            done.append(f"removed {plural(len(found.orphan_vectors), 'vector')} of no live chunk")
         if found.missing_vectors:
             total = 0
             for doc_id in found.missing_vectors:
                 total += repair_vectors(kb, doc_id, on_progress)
-            done.append(f"embedded {total} chunks again")
+            done.append(f"embedded {plural(total, 'chunk')} again")
         if found.keyword_missing or found.keyword_extra:
             shutil.rmtree(kb.settings.data_dir / "bm25", ignore_errors=True)
             kb.keywords.invalidate()
             done.append("rebuilt the keyword index")
         if found.chunk_counts:
             kb.catalog.recount_chunks()
-            done.append(f"corrected the chunk count of {len(found.chunk_counts)} documents")
+            done.append(f"corrected the chunk count of {plural(len(found.chunk_counts), 'document')}")
         kb.catalog.bump_vectors()
         kb.refresh(force=True)
         after = _check(kb)
