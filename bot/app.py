@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
-                          Defaults, MessageHandler, TypeHandler, filters)
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
+                          ContextTypes, Defaults, MessageHandler, TypeHandler, filters)
 
 from bot import admin, handlers, shortcuts
 from bot.delivery import is_transient, reply_plain, with_retries
@@ -63,6 +63,10 @@ def build_application(settings: Settings, kb: KnowledgeBase, store: BotStore | N
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True),
                            allow_sending_without_reply=True))  # the question may be deleted meanwhile
         .concurrent_updates(CONCURRENT_UPDATES)
+        # Stays under Telegram's flood limits in the first place (30 messages/s, 20 a minute per
+        # group). max_retries=0: a 429 that still comes is the outbox's to wait out, with the answer
+        # kept (bot.outbox), not a handler's to sleep through.
+        .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -11,9 +11,10 @@ store) before it is sent, and leaves it only when its last part has been deliver
 * A permanent refusal (400 Bad Request, 403 the owner blocked the bot) drops the parcel: no retry
   could deliver it.
 
-Why not PTB's `AIORateLimiter`: it only retries 429s (a number of times, within the handler), not
-5xx or dropped connections, and keeps nothing across a restart; `bot.delivery.with_retries` already
-waits out short 429s. What an outage needs is somewhere to keep the answer, which is this.
+PTB's `AIORateLimiter` (bot/app.py) keeps the bot under Telegram's flood limits in the first
+place; it is set not to retry (max_retries=0), because it only retries 429s, within the handler,
+and keeps nothing across a restart. What an outage needs is somewhere to keep the answer, which is
+this; `bot.delivery.with_retries` waits out short 429s for everything else.
 """
 
 from __future__ import annotations
