@@ -111,3 +111,12 @@ def test_a_chinese_document_ingested_later_is_found(open_kb, tmp_path: Path) -> 
     answer = kb.ask("我们把订单搬到云端的预算是多少？")
     assert not answer.refused and "85万元" in answer.answer and _verbatim(kb, answer)
     kb.close()
+
+
+def test_a_sentence_in_the_other_language_that_answers_better_is_quoted_first(starter_kb) -> None:  # type: ignore[no-untyped-def]
+    """The English articles touch on small firms' taxes; only a Chinese document states the burden.
+    The owner's own language leads only while its best sentence is at least as relevant."""
+    answer = starter_kb.ask("What is the effective corporate income tax burden for small low-profit enterprises?")
+    assert not answer.refused and answer.language == "en"
+    assert answer.citations[0].doc_id == "zh-cost-control" and _verbatim(starter_kb, answer)
+    assert "5%" in answer.answer
