@@ -14,7 +14,12 @@ from typing import AsyncIterator
 
 import pytest
 
+from telegram import Bot as TelegramBot
+from telegram.request import HTTPXRequest
+
 from bot.app import build_application
+from bot.outbox import MAX_UNSURE_SENDS, Outbox
+from bot.storage import BotStore
 from ingest.starter import ingest_starter
 from tests.fake_bot_api import DROPPED, TOKEN, FakeBotApi, buttons, text_update
 from tests.test_bot_e2e import Bot
@@ -125,6 +130,30 @@ async def test_a_restart_during_an_outage_still_delivers_once(bot: Bot) -> None:
     await delivered(bot, mark, {chat: 1})
     answers = bot.server.calls_of("sendMessage", after=mark, chat_id=chat)
     assert len(answers) == 1 and "262" in answers[0].text
+
+
+async def test_a_slow_telegram_shows_a_part_at_most_twice(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Telegram carries a send out but answers after the read time-out: the part is sent again
+    (it may not have arrived), but not a third time; a slow answer within the time-out, once."""
+    server = FakeBotApi()
+    await server.start()
+    telegram = TelegramBot(TOKEN, base_url=server.base_url, request=HTTPXRequest(read_timeout=1.0))
+    await telegram.initialize()
+    store = BotStore(tmp_path / "bot.sqlite3")
+    outbox = Outbox(store, telegram, max_age_s=600, retry_s=0.2)
+    try:
+        server.slow_for("sendMessage", 60, delay=2.0)
+        await outbox.send(1, ["one", "two"], html=False)
+        assert [c.text for c in server.calls_of("sendMessage", chat_id=1)] == ["one"] * MAX_UNSURE_SENDS + \
+            ["two"] * MAX_UNSURE_SENDS
+        server.slow_for("sendMessage", 60, delay=0.5)
+        await outbox.send(2, ["three", "four"], html=False)
+        assert [c.text for c in server.calls_of("sendMessage", chat_id=2)] == ["three", "four"]
+        assert not store.outbox_size()
+    finally:
+        await telegram.shutdown()
+        store.close()
+        await server.stop()
 
 
 async def test_an_answer_older_than_the_bound_becomes_an_apology(bot: Bot) -> None:
