@@ -21,10 +21,11 @@ from bot.app import build_application
 from bot.outbox import MAX_UNSURE_SENDS, Outbox
 from bot.storage import BotStore
 from ingest.starter import ingest_starter
-from tests.fake_bot_api import DROPPED, TOKEN, FakeBotApi, buttons, text_update
+from tests.fake_bot_api import DROPPED, TOKEN, FakeBotApi, buttons, document_update, text_update
 from tests.test_bot_e2e import Bot
 
 _chats = itertools.count(300)
+ADMIN = 7101
 QUESTIONS = ("How many little giants are based in Shanghai?",
              "and how many of them are listed on the stock market?",
              "What mistakes do small firms make when they digitalise?")
@@ -40,7 +41,7 @@ async def bot(open_kb, make_settings,  # type: ignore[no-untyped-def]
     ingest_starter(kb)
     settings = make_settings(data_dir, telegram_bot_token=TOKEN, telegram_base_url=server.base_url,
                              telegram_base_file_url=server.base_file_url, rate_limit_messages=50,
-                             outbox_retry_s=0.5)
+                             outbox_retry_s=0.5, admin_user_ids=[ADMIN])
     running = Bot(server, build_application(settings, kb), kb, settings)
     await running.start()
     yield running
@@ -130,6 +131,32 @@ async def test_a_restart_during_an_outage_still_delivers_once(bot: Bot) -> None:
     await delivered(bot, mark, {chat: 1})
     answers = bot.server.calls_of("sendMessage", after=mark, chat_id=chat)
     assert len(answers) == 1 and "262" in answers[0].text
+
+
+async def test_command_replies_wait_out_an_outage_too(bot: Bot) -> None:
+    """/help, /topics and the owners' other replies go through the outbox like answers."""
+    chat = next(_chats)
+    bot.server.fail_for("sendMessage", 10, status=500)  # longer than the handler's own retries (7.5 s)
+    mark = bot.server.mark()
+    for text in ("/help", "/topics", "/reset"):
+        await bot.server.push(text_update(chat, chat, text))
+    await delivered(bot, mark, {chat: 3})
+    sent = [c.text for c in bot.server.calls_of("sendMessage", after=mark, chat_id=chat)]
+    assert len(sent) == 3 and "Ask me a question" in sent[0] and "forgotten" in sent[2], sent
+    assert bot.server.calls_of("sendMessage", after=mark, chat_id=chat, include_failed=True)[0].failed == 500
+
+
+async def test_an_upload_report_the_status_edit_cannot_carry_arrives_as_a_message(bot: Bot) -> None:
+    """The library changed whatever Telegram does: the admin's report is not lost to an outage."""
+    content = b"Cooperative cheese dairies\n\nThe alpine cooperative of 41 dairies shares one ripening cellar.\n"
+    bot.server.add_file("f-dairy", "cheese-dairies.txt", content)
+    bot.server.fail_for("editMessageText", 12, status=500)
+    mark = bot.server.mark()
+    await bot.server.push(document_update(ADMIN, ADMIN, "f-dairy", "cheese-dairies.txt", len(content)))
+    report = await bot.server.wait_for("sendMessage", chat_id=ADMIN, after=mark, timeout=90,
+                                       where=lambda c: "cheese-dairies" in c.text and "Received" not in c.text)
+    assert "Added" in report.text and bot.kb.source("cheese-dairies") is not None
+    assert not bot.server.calls_of("editMessageText", after=mark)  # every edit failed
 
 
 async def test_a_slow_telegram_shows_a_part_at_most_twice(tmp_path) -> None:  # type: ignore[no-untyped-def]
