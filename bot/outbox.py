@@ -132,6 +132,9 @@ class Outbox:
         if lock is None:
             lock = self._chat_locks[chat_id] = asyncio.Lock()
         async with lock:  # the handler and the courier never send the same part twice
+            if self.down:  # Telegram said to wait (maybe while this waited for the lock): no early retry
+                self._pending = True
+                return False
             for parcel in await asyncio.to_thread(self.store.outbox_pending, chat_id):
                 if not await self._deliver(parcel, attempts):
                     return False

@@ -159,6 +159,30 @@ async def test_an_upload_report_the_status_edit_cannot_carry_arrives_as_a_messag
     assert not bot.server.calls_of("editMessageText", after=mark)  # every edit failed
 
 
+async def test_no_chat_is_tried_before_a_429s_retry_after_has_passed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Found in the 90 s drill: the courier, queued behind a handler for a chat's lock, sent as soon
+    as it got the lock, although the handler's last try had just been told to wait 20 s."""
+    server = FakeBotApi()
+    await server.start()
+    telegram = TelegramBot(TOKEN, base_url=server.base_url)
+    await telegram.initialize()
+    store = BotStore(tmp_path / "bot.sqlite3")
+    outbox = Outbox(store, telegram, max_age_s=600, retry_s=0.2)
+    try:
+        server.fail_for("sendMessage", 3, status=429, retry_after=3)
+        store.outbox_add(1, ["first"], html=False)
+        store.outbox_add(2, ["second"], html=False)
+        assert not await outbox.flush_chat(1) and outbox.down  # told to wait 3 s
+        assert not await outbox.flush_chat(2)
+        assert [int(c.params["chat_id"]) for c in server.calls_of("sendMessage", include_failed=True)] == [1]
+        await asyncio.sleep(3.1)
+        assert await outbox.flush_all() and store.outbox_size() == 0
+    finally:
+        await telegram.shutdown()
+        await server.stop()
+        store.close()
+
+
 async def test_a_slow_telegram_shows_a_part_at_most_twice(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Telegram carries a send out but answers after the read time-out: the part is sent again
     (it may not have arrived), but not a third time; a slow answer within the time-out, once."""
