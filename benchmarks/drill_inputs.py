@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +33,10 @@ from ingest.worker import LoadTimeout, LoadWorker  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.embeddings import LazyEmbedder  # noqa: E402
 from sme_advisor.settings import Settings  # noqa: E402
-from tests.input_documents import GRANT_GUIDE, WEB_CAPTURE, annual_report, write_zip_bomb_docx  # noqa: E402
+from bot.render import answer_messages  # noqa: E402
+from tests.documents import SUCCESSION_PARAGRAPHS  # noqa: E402
+from tests.input_documents import (GRANT_GUIDE, WEB_CAPTURE, annual_report, filtered_pdf,  # noqa: E402
+                                   write_zip_bomb_docx)
 
 ENGLISH = "Small firms that digitalise step by step avoid costly mistakes. They train their staff first."
 CHINESE = "中小企业数字化转型的常见误区。许多小企业认为数字化需要大量投资，其实分步实施成本更低。"
@@ -94,6 +99,26 @@ def case_oversize_one_letter(d: Drill, folder: Path, trial: int) -> str | None:
     return None if time.monotonic() - started < 5 and peak_mb() - before < 100 else "slow or memory grew"
 
 
+def case_oversize_by_one_byte(d: Drill, folder: Path, trial: int) -> str | None:
+    path = folder / "letters.txt"
+    with open(path, "wb") as handle:
+        handle.truncate(50_000_000 + 1 + trial)
+    kb, report = d.ingest(folder, [path])
+    error = report.failed[0].error if report.failed else ""
+    return None if error == f"the file is too large (50.00000{1 + trial} MB; the limit is 50 MB)" else repr(error)
+
+
+def case_fifty_mb_of_one_letter(d: Drill, folder: Path, trial: int) -> str | None:
+    path = folder / "letters.txt"
+    path.write_bytes(b"a" * (50 * 1024 * 1024 - trial))  # written out, not sparse: 52.4 MB, over the limit
+    before, started = peak_mb(), time.monotonic()
+    kb, report = d.ingest(folder, [path])
+    error = report.failed[0].error if report.failed else ""
+    if not error.startswith("the file is too large (52.4 MB; the limit is 50 MB)"):
+        return f"message: {error!r}"
+    return None if time.monotonic() - started < 5 and peak_mb() - before < 100 else "slow or memory grew"
+
+
 def case_long_prose(d: Drill, folder: Path, trial: int) -> str | None:
     sentence = "Owners of small firms plan their succession years ahead and train the next generation. "
     path = folder / "long-prose.txt"
@@ -103,6 +128,19 @@ def case_long_prose(d: Drill, folder: Path, trial: int) -> str | None:
     error = report.failed[0].error if report.failed else ""
     took = time.monotonic() - started
     return None if "split it into parts" in error and took < 30 else f"{error!r} after {took:.0f} s"
+
+
+def case_fifty_mb_prose(d: Drill, folder: Path, trial: int) -> str | None:
+    """The issue's 50 MB prose file, just under the 50 MB file limit: read, then refused by its length."""
+    sentence = f"Owners of small firms plan their succession years ahead, variant {trial}, and train their heirs. "
+    paragraph = (sentence * 10 + "\n\n").encode()
+    path = folder / "fifty-mb-prose.txt"
+    path.write_bytes(paragraph * ((50_000_000 - 1000) // len(paragraph)))
+    started = time.monotonic()
+    kb, report = d.ingest(folder, [path])
+    error = report.failed[0].error if report.failed else ""
+    took = time.monotonic() - started
+    return None if "split it into parts" in error and took < 120 else f"{error!r} after {took:.0f} s"
 
 
 def case_long_run_of_one_letter(d: Drill, folder: Path, trial: int) -> str | None:
@@ -148,6 +186,7 @@ def awkward_folder(folder: Path, trial: int) -> Path:
     (docs / "..txt").write_text("dots")
     (folder / "outside.txt").write_text("Outside the folder: must never be read.")
     (docs / "to-outside.txt").symlink_to(folder / "outside.txt")
+    (docs / "hostname.txt").symlink_to("/etc/hostname")
     (docs / "dangling.txt").symlink_to(folder / "missing.txt")
     (docs / "loop-a.txt").symlink_to(docs / "loop-b.txt")
     (docs / "loop-b.txt").symlink_to(docs / "loop-a.txt")
@@ -160,10 +199,12 @@ def case_awkward_paths(d: Drill, folder: Path, trial: int) -> str | None:
     docs = awkward_folder(folder, trial)
     kb, report = d.ingest(folder, [docs])
     skipped = {Path(s.path).name for s in report.skipped}
-    expected = {".hidden.txt", "..txt", "to-outside.txt", "dangling.txt", "loop-a.txt", "loop-b.txt", "pipe.txt"}
+    expected = {".hidden.txt", "..txt", "to-outside.txt", "hostname.txt", "dangling.txt", "loop-a.txt", "loop-b.txt",
+                "pipe.txt"}
     if not expected <= skipped:
         return f"not reported: {sorted(expected - skipped)}"
-    if "must never be read" in stored(kb):
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
+    if "must never be read" in stored(kb) or (hostname and hostname in stored(kb)):
         return "followed a symlink out of the folder"
     try:
         json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
@@ -221,16 +262,71 @@ def case_web_capture_cleaned(d: Drill, folder: Path, trial: int) -> str | None:
 def case_clear_messages(d: Drill, folder: Path, trial: int) -> str | None:
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n" + os.urandom(64 + trial))
     (folder / "broken.docx").write_bytes(b"PK\x03\x04" + os.urandom(64 + trial))
+    # pdfminer fails on these without a message of its own (PDFValueError(None)) or with a class name
+    (folder / "fax.pdf").write_bytes(filtered_pdf("CCITTFaxDecode"))
+    (folder / "unknown-filter.pdf").write_bytes(filtered_pdf("FooDecode"))
     messages = []
-    for name in ("broken.pdf", "broken.docx"):
+    for name in ("broken.pdf", "broken.docx", "fax.pdf", "unknown-filter.pdf"):
         try:
             load_document(folder / name)
             messages.append(f"{name}: no error")
         except LoadError as error:
             messages.append(str(error))
     bad = [m for m in messages if not (m.startswith("corrupt or unreadable PDF: ") or
-                                       m.startswith("corrupt or not a Word .docx file: ")) or m.endswith("(error)")]
+                                       m.startswith("corrupt or not a Word .docx file"))
+           or re.search(r"\((error|None|\w*Error)\)$|: None$|: \w*Error$", m)]
     return "; ".join(bad) or None
+
+
+OWNER_PLAN = ("A new owner is not bound by the previous owner's succession plan. The plan can be ignored or "
+              "rewritten, but the heirs and the bank should hear the new plan within six months.")
+
+
+def case_owner_may_ignore_a_plan(d: Drill, folder: Path, trial: int) -> str | None:
+    path = folder / "succession.txt"
+    path.write_text("Succession plans\n\n" + "\n\n".join([*SUCCESSION_PARAGRAPHS, OWNER_PLAN]))
+    kb, report = d.ingest(folder, [path])
+    question = ["Can I ignore the previous owner's succession plan?",
+                "Can I ignore the previous owner's succession plan",
+                "can i ignore the previous owner's succession plan?"][trial % 3]
+    answer = kb.ask(question)
+    return None if answer.outcome in ("answered", "hedged") else f"{answer.outcome} ({answer.refusal})"
+
+
+def case_planted_markers(d: Drill, folder: Path, trial: int) -> str | None:
+    path = folder / "results.txt"
+    path.write_text(f"Results {2023 + trial}\n\nSales of the bakery cooperative grew 12 percent [7] last year, while "
+                    "flour costs fell [99] by a fifth. Margins held at 9 percent [1].")
+    kb, report = d.ingest(folder, [path])
+    answer = kb.ask("How much did the bakery cooperative's sales grow?")
+    shown = "".join(answer_messages(answer))
+    planted = [m for m in ("[7]", "[99]") if f"<b>{m}</b>" in shown or f"{m}</b>" in shown]
+    if planted:
+        return f"planted markers bold: {planted}"
+    return None if answer.outcome in ("answered", "hedged") and "<b>[1]</b>" in shown else shown[:120]
+
+
+def case_cli_undecodable_question(d: Drill, folder: Path, trial: int) -> str | None:
+    """`ask` given bytes that are not UTF-8 (Python sees lone surrogates), with and without --json."""
+    path = folder / "digital.txt"
+    path.write_text("Digitalising\n\n" + ENGLISH)
+    kb, report = d.ingest(folder, [path])
+    kb.close()
+    env = {**os.environ, "SME_ADVISOR_DATA_DIR": str(folder / "data"), "SME_ADVISOR_MODELS_DIR": str(d.models_dir)}
+    question = [b"What do small firms avoid \xff\xfe?", b"caf\xe9 \xed\xa0\x80 digitalise?",
+                b"\xc3 step by step?"][trial % 3]
+    for extra in ([], ["--json"]):
+        done = subprocess.run([sys.executable, "-m", "sme_advisor", "ask", *extra, question], capture_output=True,
+                              env=env, cwd=ROOT, timeout=300)
+        try:
+            out = done.stdout.decode("utf-8")  # strict: a lone surrogate written out would fail here
+            if extra:
+                json.loads(out)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            return f"ask {extra}: {error}"
+        if done.returncode != 0 or "Traceback" in done.stderr.decode(errors="replace"):
+            return f"ask {extra}: exit {done.returncode}: {done.stderr.decode(errors='replace')[-200:]}"
+    return None
 
 
 CASES: dict[str, Callable[[Drill, Path, int], str | None]] = {
@@ -239,7 +335,9 @@ CASES: dict[str, Callable[[Drill, Path, int], str | None]] = {
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The peak resident memory of this process and of the load workers (child processes) that
+    have ended: files are read in a worker, so a zip bomb would inflate there."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def main() -> int:

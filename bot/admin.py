@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import render, shortcuts
-from bot.delivery import edit_text, reply_html, reply_plain, with_retries
-from bot.languages import texts
+from bot import handlers, render, shortcuts
+from bot.delivery import edit_text, is_transient, reply_html, reply_plain, with_retries
+from bot.languages import chat_language, texts
 from bot.links import web_address
 from bot.services import Services, services
 from bot.shortcuts import short_id
@@ -82,7 +83,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 report = await _ingest_with_progress(found, status, stable, name, topics, tr)
             finally:
                 stable.unlink(missing_ok=True)  # the library keeps its own copy
-    await edit_text(status, report_text(name, report, tr))
+    await final_word(update, context, status, report_text(name, report, tr), name)
 
 
 async def receive_web_address(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,7 +101,23 @@ async def receive_web_address(update: Update, context: ContextTypes.DEFAULT_TYPE
     status = await reply_plain(message, tr.gettext("Received “%(name)s”. Fetching the page…") % {"name": link.url})
     async with _in_turn(found, status, link.url, tr):
         report = await _ingest_with_progress(found, status, link.url, link.url, link.topics, tr)
-    await edit_text(status, report_text(link.url, report, tr))
+    await final_word(update, context, status, report_text(link.url, report, tr), link.url)
+
+
+async def final_word(update: Update, context: ContextTypes.DEFAULT_TYPE, status: Message, text: str,
+                     about: str) -> None:
+    """What became of an admin's change (added, failed, removed), edited into its status message.
+    The library has changed whatever Telegram does, so this one must not be lost to an outage:
+    when the edit cannot get through, it goes through the outbox as a new message instead."""
+    try:
+        await edit_text(status, text)
+    except TelegramError as error:
+        if not is_transient(error):
+            raise
+        log.warning("the status message could not be edited (%s); the report waits in the outbox",
+                    type(error).__name__)
+        await services(context).outbox.send(status.chat_id, [text], html=False, question=about,
+                                            language=await chat_language(update, context))
 
 
 @contextlib.asynccontextmanager
@@ -144,7 +161,12 @@ async def _ingest_with_progress(found: Services, status: Message, source: Path |
             changed.clear()
             text = progress_text(name, latest[0], tr)
             if text != shown:
-                await edit_text(status, text)
+                try:
+                    await edit_text(status, text)
+                except TelegramError as error:  # progress is a courtesy: an outage skips it, the ingest goes on
+                    if not is_transient(error):
+                        raise
+                    continue
                 shown, last_edit = text, time.monotonic()
 
     reporter = asyncio.create_task(show_progress())
@@ -293,7 +315,7 @@ async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not found.is_admin(update.effective_user.id):
         await with_retries(lambda: query.answer(tr.gettext("Only admins can remove documents.")))
         return
-    await with_retries(lambda: query.answer())
+    await handlers.acknowledge(query)  # a courtesy: an outage must not stop the removal asked for
     action, request = query.data.split(":")
     doc_id = await asyncio.to_thread(found.store.take_removal, int(request))
     if doc_id is None:
@@ -305,9 +327,10 @@ async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         text = (tr.gettext("Removed %(doc_id)s and all its passages.") if removed
                 else tr.gettext("%(doc_id)s was already gone.")) % {"doc_id": doc_id}
     if isinstance(query.message, Message):
-        await edit_text(query.message, text)  # also drops the buttons
+        await final_word(update, context, query.message, text, doc_id or "")  # the edit also drops the buttons
     else:
-        await with_retries(lambda: context.bot.send_message(update.effective_chat.id, text))
+        await services(context).outbox.send(update.effective_chat.id, [text], html=False, question=doc_id or "",
+                                            language=await chat_language(update, context))
 
 
 async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

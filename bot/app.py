@@ -60,6 +60,7 @@ def build_application(settings: Settings, kb: KnowledgeBase, store: BotStore | N
         .token(settings.telegram_bot_token.get_secret_value().strip())
         .base_url(settings.telegram_base_url)  # a self-hosted Bot API server works the same way
         .base_file_url(settings.telegram_base_file_url)
+        .read_timeout(settings.telegram_read_timeout_s)  # fewer sends that arrived reported as failed (bot.delivery)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True),
                            allow_sending_without_reply=True))  # the question may be deleted meanwhile
         .concurrent_updates(CONCURRENT_UPDATES)

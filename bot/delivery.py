@@ -6,6 +6,15 @@ Telegram asks (never less: an early retry only earns another 429), backs off on 
 when Telegram asks for a wait longer than `MAX_WAIT_S`, so that an outage cannot hold a handler for
 ever. Answers do not depend on it alone: they go through the outbox (`bot.outbox`), which keeps
 what could not be sent and delivers it when the API is back.
+
+A time-out is not always a failure: when Telegram has taken a request but its answer is late, the
+message may have arrived, and sending it again would show it twice. The Bot API has no way to ask
+(no idempotency key, no history), so this is made rare and bounded instead: the read time-out is
+long (`TELEGRAM_READ_TIMEOUT_S`, 30 s: a Bot API that has not answered in that long is broken, not
+slow; PTB's default of 5 s reports sends Telegram carried out as failed), and
+only a read time-out counts as "maybe delivered" (`maybe_delivered`): a connect or write time-out,
+a 5xx or a 429 means Telegram did not carry the request out. The outbox sends a part at most
+`bot.outbox.MAX_UNSURE_SENDS` times when each send ended in such a time-out.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import logging
 import warnings
 from typing import Awaitable, Callable, Sequence, TypeVar
 
+import httpx
 from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
@@ -56,6 +66,12 @@ async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = ATTEMPT
             await _sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+def maybe_delivered(error: BaseException) -> bool:
+    """A time-out while waiting for Telegram's answer: the request was sent in full, so Telegram
+    may have carried it out. (PTB raises `TimedOut` from the httpx exception.)"""
+    return isinstance(error, TimedOut) and isinstance(error.__cause__, httpx.ReadTimeout)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -1,8 +1,10 @@
 """What owners do: commands, questions, the quoted-passages button and feedback.
 
 Handlers are small: they read the update, hand anything heavy to a worker thread (through
-`Services`), and send the result through `bot.delivery`, which retries what Telegram rejects
-for a while (429, network errors).
+`Services`), and send the result through the outbox (`bot.outbox`): answers and command replies
+alike are kept until Telegram takes them, so an outage delays a reply, never loses it, and a
+chat's replies arrive in the order they were made. Button presses are acknowledged directly
+(`bot.delivery`): a toast is only worth showing while the owner is looking.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render
-from bot.delivery import is_transient, reply_html, reply_plain, with_retries
+from bot.delivery import is_transient, reply_plain, with_retries
 from bot.languages import chat_language, text_language, texts
 from bot.ratelimit import Verdict
 from bot.services import services
@@ -53,6 +55,19 @@ def help_text(tr: gettext.NullTranslations, about: Welcome) -> str:
     ]))
 
 
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, parts: str | list[str], *, html: bool = False,
+                language: str | None = None) -> None:
+    """A reply to the update's message through the outbox, as `message.reply_text` would place it
+    (quoting it in groups, in its forum topic). The outbox's apology, should the reply wait too
+    long, names the message it answers."""
+    message = update.effective_message
+    if language is None:
+        language = await chat_language(update, context)
+    await services(context).outbox.send(message.chat_id, [parts] if isinstance(parts, str) else list(parts),
+                                        html=html, question=message.text or message.caption or "",
+                                        language=language, **reply_target(message))
+
+
 async def introduction(context: ContextTypes.DEFAULT_TYPE, language: str) -> tuple[Welcome, list[SourceInfo]]:
     """How the bot presents itself in `language`, from the library and the admin's texts file."""
     found = services(context)
@@ -79,23 +94,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         parts.append(render.escape(tr.gettext("Try asking: %(example)s")) % {
             "example": f"<i>{render.escape(about.example)}</i>"})
     parts.append(render.escape(tr.gettext("Type /help for more.")))
-    await reply_html(update.effective_message, render.split_html("\n\n".join(parts)))
+    await reply(update, context, render.split_html("\n\n".join(parts)), html=True, language=language)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = await chat_language(update, context)
     about, _ = await introduction(context, language)
     # An admin's own help paragraph may be long: escaped and split like any other text.
-    await reply_html(update.effective_message, render.split_html(render.escape(help_text(translator(language), about))))
+    await reply(update, context, render.split_html(render.escape(help_text(translator(language), about))), html=True,
+                language=language)
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = await chat_language(update, context)
     grouped = await asyncio.to_thread(services(context).kb.topics)
     if not grouped:
-        await reply_plain(update.effective_message, translator(language).gettext("My library is empty for now."))
+        await reply(update, context, translator(language).gettext("My library is empty for now."), language=language)
         return
-    await reply_html(update.effective_message, render.topics_messages(grouped, language))
+    await reply(update, context, render.topics_messages(grouped, language), html=True, language=language)
 
 
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,8 +120,7 @@ async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with found.chat_lock(chat_id):  # not in the middle of a question of this chat
         await asyncio.to_thread(found.store.reset, chat_id)
     tr = await texts(update, context)
-    await reply_plain(update.effective_message, tr.gettext("Done – I've forgotten our conversation. "
-                                                           "Ask me anything new."))
+    await reply(update, context, tr.gettext("Done – I've forgotten our conversation. Ask me anything new."))
 
 
 # --- flood control (handler group -1: runs before every other handler) -------------------------
@@ -124,6 +139,7 @@ async def rate_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         wait = max(1, round(found.limiter.retry_in(user.id)))
         log.info("rate limit reached by a user; skipping their messages for %d s", wait)
         tr = await texts(update, context, for_message=True)
+        # Direct, not through the outbox: "wait about N seconds" is only true now, never worth a delay.
         await reply_plain(message, tr.ngettext(
             "You're sending messages faster than I can answer. Please wait about %(seconds)d second, then ask "
             "again – I'll skip messages until then.",
@@ -170,14 +186,14 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     tr = translator(language)
     if not text:
         about, _ = await introduction(context, language)
-        await reply_plain(message, tr.gettext("Please type your question as a message.") + " "
-                          + ask_example(tr, about.example))
+        await reply(update, context, tr.gettext("Please type your question as a message.") + " "
+                    + ask_example(tr, about.example), language=language)
         return
     limit = found.settings.max_question_chars
     if len(text) > limit:
-        await reply_plain(message, tr.gettext(
+        await reply(update, context, tr.gettext(
             "That message is %(length)d characters long; please ask in under %(limit)d characters, one question "
-            "at a time.") % {"length": len(text), "limit": limit})
+            "at a time.") % {"length": len(text), "limit": limit}, language=language)
         return
     chat_id = message.chat_id
     user_id = update.effective_user.id if update.effective_user else None
@@ -311,8 +327,8 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not is_addressed(message, context.bot.username, context.bot.id):
         return  # in groups, stay quiet about other people's stickers and photos
     tr = await texts(update, context, for_message=True)  # a photo's caption may tell the language
-    await reply_plain(message, tr.gettext("I can only read text questions – no stickers, photos, voice or video, "
-                                          "sorry. Type your question and I'll answer from my library."))
+    await reply(update, context, tr.gettext("I can only read text questions – no stickers, photos, voice or video, "
+                                            "sorry. Type your question and I'll answer from my library."))
 
 
 async def document_from_owner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -321,14 +337,14 @@ async def document_from_owner(update: Update, context: ContextTypes.DEFAULT_TYPE
         return
     tr = await texts(update, context, for_message=True)
     if services(context).is_admin(update.effective_user.id):  # admin uploads are taken in private chats only
-        await reply_plain(message, tr.gettext("To add a document to the library, send it to me in a private chat."))
+        await reply(update, context, tr.gettext("To add a document to the library, send it to me in a private chat."))
         return
-    await reply_plain(message, tr.gettext("Thanks! Only admins can add documents to my library, so I haven't added "
-                                          "this one. You can ask me about what's already there – try /topics."))
+    await reply(update, context, tr.gettext("Thanks! Only admins can add documents to my library, so I haven't added "
+                                            "this one. You can ask me about what's already there – try /topics."))
 
 
 async def admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     tr = await texts(update, context)
-    await reply_plain(update.effective_message, tr.gettext("Sorry, that command is for the library's admins only. "
-                                                           "Nothing was changed. Try /help to see what you can do."))
+    await reply(update, context, tr.gettext("Sorry, that command is for the library's admins only. "
+                                            "Nothing was changed. Try /help to see what you can do."))
 

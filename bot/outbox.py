@@ -8,6 +8,10 @@ store) before it is sent, and leaves it only when its last part has been deliver
   exactly when a 429's `retry_after` has passed, until it goes through.
 * A parcel nothing of which was sent within `OUTBOX_MAX_AGE_S` is not sent any more: a short
   apology naming the question goes instead, since a late answer to a forgotten question confuses.
+* A send that timed out waiting for Telegram's answer may have been delivered (`bot.delivery`):
+  such a part is sent again, but at most `MAX_UNSURE_SENDS` times in all; after that it counts as
+  delivered. So a slow Telegram can show a part twice, never more, and loses it only when it
+  took every one of those requests and carried none out.
 * A permanent refusal (400 Bad Request, 403 the owner blocked the bot) drops the parcel: no retry
   could deliver it.
 
@@ -30,7 +34,7 @@ from telegram import InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 
-from bot.delivery import ATTEMPTS, is_transient, retry_after_seconds, with_retries
+from bot.delivery import ATTEMPTS, is_transient, maybe_delivered, retry_after_seconds, with_retries
 from bot.storage import BotStore, Parcel
 from sme_advisor.i18n import translator
 
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 QUOTED_QUESTION_CHARS = 120  # the apology names the question, shortened: it stays one short message
 GIVE_UP_AFTER_S = 24 * 3600  # an apology that cannot be sent within a day is dropped
+MAX_UNSURE_SENDS = 2  # sends of one part that each timed out after Telegram took the request
 
 
 def apology(question: str, language: str) -> str:
@@ -63,6 +68,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self._courier: asyncio.Task[None] | None = None
+        # (parcel id, part index) -> sends that timed out after Telegram took them. In memory: a
+        # restart forgets it, and the part may be sent up to MAX_UNSURE_SENDS times more.
+        self._unsure: dict[tuple[int, int], int] = {}
 
     # --- what handlers call --------------------------------------------------------------------
     async def send(self, chat_id: int, parts: list[str], *, html: bool, markup: InlineKeyboardMarkup | None = None,
@@ -125,6 +133,9 @@ class Outbox:
         if lock is None:
             lock = self._chat_locks[chat_id] = asyncio.Lock()
         async with lock:  # the handler and the courier never send the same part twice
+            if self.down:  # Telegram said to wait (maybe while this waited for the lock): no early retry
+                self._pending = True
+                return False
             for parcel in await asyncio.to_thread(self.store.outbox_pending, chat_id):
                 if not await self._deliver(parcel, attempts):
                     return False
@@ -151,10 +162,26 @@ class Outbox:
                     return True
                 self._pause(error)
                 return False
+            self._unsure.pop((parcel.id, index), None)
             await asyncio.to_thread(self.store.outbox_sent, parcel.id, index + 1, len(parcel.parts))
         return True
 
     async def _send_part(self, parcel: Parcel, index: int) -> None:
+        """One send of one part; a part already sent MAX_UNSURE_SENDS times without an answer
+        counts as delivered rather than being shown a third time."""
+        key = (parcel.id, index)
+        if self._unsure.get(key, 0) >= MAX_UNSURE_SENDS:
+            log.warning("a message part timed out %d times after Telegram took it; taking it as delivered",
+                        MAX_UNSURE_SENDS)
+            return
+        try:
+            await self._send(parcel, index)
+        except TelegramError as error:
+            if maybe_delivered(error):
+                self._unsure[key] = self._unsure.get(key, 0) + 1
+            raise
+
+    async def _send(self, parcel: Parcel, index: int) -> None:
         last = index == len(parcel.parts) - 1
         markup = InlineKeyboardMarkup.de_json(parcel.markup, self.bot) if last and parcel.markup else None
         # Only the first part replies to the question (in groups): the rest follow it.

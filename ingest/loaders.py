@@ -119,11 +119,26 @@ _LOADERS = {"text": _load_text, "markdown": _load_markdown, "html": _load_html, 
             "docx": _load_docx, "pptx": _load_pptx, "xlsx": _load_xlsx, "csv": _load_csv}
 
 
+# Exceptions whose name says more than their message (often none) to an admin, in words.
+_ERROR_WORDS = {"NotImplementedError": "uses a feature the PDF reader does not support",
+                "PDFNotImplementedError": "uses a feature the PDF reader does not support",
+                "KeyError": "a required part is missing", "RecursionError": "its structure is nested too deeply",
+                "MemoryError": "it needs too much memory to read", "PDFValueError": "a value in it is invalid",
+                "PDFSyntaxError": "its structure is damaged", "PSEOF": "it ends before its structure does"}
+# Messages that say nothing ("error", or the str() of a None argument).
+_EMPTY_MESSAGES = {"", "none", "error", "exception", "unknown error"}
+
+
 def describe_error(error: BaseException) -> str:
-    """An exception in words: its message, or what kind of failure it was when it has none."""
+    """An exception in words: its message, or what kind of failure it was when it has none. Never a
+    bare class name or "(error)": an admin reads this."""
+    inner = error.args[0] if len(error.args) == 1 and isinstance(error.args[0], BaseException) else None
+    if inner is not None:  # pdfplumber wraps pdfminer's errors (PdfminerException(PDFValueError(None)))
+        return describe_error(inner)
+    name = type(error).__name__
     text = " ".join(str(error).split())[:200]
-    names = {"NotImplementedError": "uses a feature the PDF reader does not support",
-             "KeyError": "a required part is missing", "RecursionError": "its structure is nested too deeply",
-             "MemoryError": "it needs too much memory to read"}
-    plain = names.get(type(error).__name__, type(error).__name__)
-    return f"{plain} ({text})" if text and type(error).__name__ in names else (text or plain)
+    if text.strip("'\" .").lower() in _EMPTY_MESSAGES or text.strip("'\"") == name:
+        text = ""
+    if name in _ERROR_WORDS:
+        return f"{_ERROR_WORDS[name]} ({text})" if text else _ERROR_WORDS[name]
+    return text or "the reader stopped without saying why"

@@ -42,6 +42,16 @@ def human_size(size: int) -> str:
     return f"{size / MB:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
+def size_over(size: int, limit: int) -> str:
+    """`size` in MB with as many decimals as it takes to read as more than `limit`: a file one byte
+    over 50 MB is "50.000001 MB", never "50.0 MB; the limit is 50 MB"."""
+    for decimals in range(1, 7):
+        shown = f"{size / MB:.{decimals}f}"
+        if float(shown) > limit / MB:
+            return f"{shown} MB"
+    return f"{size / MB:.6f} MB"
+
+
 def file_kind(mode: int) -> str | None:
     """None for a regular file, else what it is, in words."""
     if stat.S_ISREG(mode):
@@ -67,7 +77,8 @@ def check_regular_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> i
     if kind is not None:
         raise UnsafeInput(f"not a regular file ({kind}); skipped")
     if info.st_size > max_bytes:
-        raise UnsafeInput(f"the file is too large ({human_size(info.st_size)}; the limit is {max_bytes / MB:g} MB)")
+        raise UnsafeInput(f"the file is too large ({size_over(info.st_size, max_bytes)}; the limit is "
+                          f"{max_bytes / MB:g} MB)")
     return info.st_size
 
 

@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     outbox_retry_s: float = Field(
         default=5.0, gt=0, description="While Telegram is unreachable, how often the outbox tries again."
     )
+    telegram_read_timeout_s: float = Field(
+        default=30.0, gt=0,
+        description="How long a request waits for the Bot API's answer. A send that times out may still have "
+        "been delivered and is sent again (at most twice in all), so this is long: Telegram answers in a second.",
+    )
 
     # --- language model (optional generative answers) ----------------------------------------
     llm_provider: Literal["none", "openai", "local"] = "none"

@@ -6,7 +6,9 @@ sendDocument, editMessageText, editMessageReplyMarkup, sendChatAction, answerCal
 getFile and file downloads (`/file/bot<token>/<path>`). Tests push updates, await the bot's calls
 ("a sendMessage to chat X matching …"), and can make the next N calls of a method fail with 429
 (with `parameters.retry_after`) or 500, or every call of a method for a while (`fail_for`: an
-outage of so many seconds answering 500 or 429, or dropping the connection without an answer).
+outage of so many seconds answering 500 or 429, or dropping the connection without an answer), or
+be slow for a while (`slow_for`: each call is carried out at once, as Telegram would deliver the
+message, but its answer comes only after a delay, past the client's read timeout).
 
 Webhook mode too: `setWebhook` is remembered, and `deliver` POSTs an update to the bot's webhook
 with the secret token it registered, as Telegram does.
@@ -62,6 +64,12 @@ DROPPED = 0  # `Call.failed` of a call whose connection was dropped
 
 
 @dataclass
+class Slowness:
+    until: float  # time.monotonic() when it ends
+    delay: float  # seconds between carrying a call out and answering it
+
+
+@dataclass
 class FakeBotApi:
     token: str = TOKEN
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -69,6 +77,7 @@ class FakeBotApi:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     failures: dict[str, Failure] = field(default_factory=dict)
     outages: dict[str, Outage] = field(default_factory=dict)
+    slowness: dict[str, Slowness] = field(default_factory=dict)
     port: int = 0
     webhook: dict[str, Any] | None = None  # the last setWebhook's parameters (url, secret_token, …)
 
@@ -139,6 +148,12 @@ class FakeBotApi:
         or, with `status=None`, has its connection dropped before any answer."""
         self.outages[method] = Outage(time.monotonic() + seconds, status, retry_after or 1 if status == 429 else None)
 
+    def slow_for(self, method: str, seconds: float, delay: float) -> None:
+        """Every call of `method` for the next `seconds` succeeds (a message is delivered and
+        recorded) but is answered only `delay` seconds later: a client that gives up before then
+        cannot know its message arrived."""
+        self.slowness[method] = Slowness(time.monotonic() + seconds, delay)
+
     def add_file(self, file_id: str, name: str, content: bytes) -> None:
         self.files[file_id] = (f"documents/{file_id}/{name}", content)
 
@@ -208,7 +223,11 @@ class FakeBotApi:
         elif method == "deleteWebhook":
             self.webhook = None
         await self._record(method, params)
-        return _ok(self._result(method, params))
+        result = self._result(method, params)
+        slow = self.slowness.get(method)
+        if slow is not None and time.monotonic() < slow.until:
+            await asyncio.sleep(slow.delay)  # a client that hangs up first was delivered to all the same
+        return _ok(result)
 
     async def _record(self, method: str, params: dict[str, Any], failed: int | None = None) -> None:
         async with self._changed:

@@ -14,12 +14,18 @@ from typing import AsyncIterator
 
 import pytest
 
+from telegram import Bot as TelegramBot
+from telegram.request import HTTPXRequest
+
 from bot.app import build_application
+from bot.outbox import MAX_UNSURE_SENDS, Outbox
+from bot.storage import BotStore
 from ingest.starter import ingest_starter
-from tests.fake_bot_api import DROPPED, TOKEN, FakeBotApi, buttons, text_update
+from tests.fake_bot_api import DROPPED, TOKEN, FakeBotApi, buttons, document_update, text_update
 from tests.test_bot_e2e import Bot
 
 _chats = itertools.count(300)
+ADMIN = 7101
 QUESTIONS = ("How many little giants are based in Shanghai?",
              "and how many of them are listed on the stock market?",
              "What mistakes do small firms make when they digitalise?")
@@ -35,7 +41,7 @@ async def bot(open_kb, make_settings,  # type: ignore[no-untyped-def]
     ingest_starter(kb)
     settings = make_settings(data_dir, telegram_bot_token=TOKEN, telegram_base_url=server.base_url,
                              telegram_base_file_url=server.base_file_url, rate_limit_messages=50,
-                             outbox_retry_s=0.5)
+                             outbox_retry_s=0.5, admin_user_ids=[ADMIN])
     running = Bot(server, build_application(settings, kb), kb, settings)
     await running.start()
     yield running
@@ -125,6 +131,80 @@ async def test_a_restart_during_an_outage_still_delivers_once(bot: Bot) -> None:
     await delivered(bot, mark, {chat: 1})
     answers = bot.server.calls_of("sendMessage", after=mark, chat_id=chat)
     assert len(answers) == 1 and "262" in answers[0].text
+
+
+async def test_command_replies_wait_out_an_outage_too(bot: Bot) -> None:
+    """/help, /topics and the owners' other replies go through the outbox like answers."""
+    chat = next(_chats)
+    bot.server.fail_for("sendMessage", 10, status=500)  # longer than the handler's own retries (7.5 s)
+    mark = bot.server.mark()
+    for text in ("/help", "/topics", "/reset"):
+        await bot.server.push(text_update(chat, chat, text))
+    await delivered(bot, mark, {chat: 3})
+    sent = [c.text for c in bot.server.calls_of("sendMessage", after=mark, chat_id=chat)]
+    assert len(sent) == 3 and "Ask me a question" in sent[0] and "forgotten" in sent[2], sent
+    assert bot.server.calls_of("sendMessage", after=mark, chat_id=chat, include_failed=True)[0].failed == 500
+
+
+async def test_an_upload_report_the_status_edit_cannot_carry_arrives_as_a_message(bot: Bot) -> None:
+    """The library changed whatever Telegram does: the admin's report is not lost to an outage."""
+    content = b"Cooperative cheese dairies\n\nThe alpine cooperative of 41 dairies shares one ripening cellar.\n"
+    bot.server.add_file("f-dairy", "cheese-dairies.txt", content)
+    bot.server.fail_for("editMessageText", 12, status=500)
+    mark = bot.server.mark()
+    await bot.server.push(document_update(ADMIN, ADMIN, "f-dairy", "cheese-dairies.txt", len(content)))
+    report = await bot.server.wait_for("sendMessage", chat_id=ADMIN, after=mark, timeout=90,
+                                       where=lambda c: "cheese-dairies" in c.text and "Received" not in c.text)
+    assert "Added" in report.text and bot.kb.source("cheese-dairies") is not None
+    assert not bot.server.calls_of("editMessageText", after=mark)  # every edit failed
+
+
+async def test_no_chat_is_tried_before_a_429s_retry_after_has_passed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Found in the 90 s drill: the courier, queued behind a handler for a chat's lock, sent as soon
+    as it got the lock, although the handler's last try had just been told to wait 20 s."""
+    server = FakeBotApi()
+    await server.start()
+    telegram = TelegramBot(TOKEN, base_url=server.base_url)
+    await telegram.initialize()
+    store = BotStore(tmp_path / "bot.sqlite3")
+    outbox = Outbox(store, telegram, max_age_s=600, retry_s=0.2)
+    try:
+        server.fail_for("sendMessage", 3, status=429, retry_after=3)
+        store.outbox_add(1, ["first"], html=False)
+        store.outbox_add(2, ["second"], html=False)
+        assert not await outbox.flush_chat(1) and outbox.down  # told to wait 3 s
+        assert not await outbox.flush_chat(2)
+        assert [int(c.params["chat_id"]) for c in server.calls_of("sendMessage", include_failed=True)] == [1]
+        await asyncio.sleep(3.1)
+        assert await outbox.flush_all() and store.outbox_size() == 0
+    finally:
+        await telegram.shutdown()
+        await server.stop()
+        store.close()
+
+
+async def test_a_slow_telegram_shows_a_part_at_most_twice(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Telegram carries a send out but answers after the read time-out: the part is sent again
+    (it may not have arrived), but not a third time; a slow answer within the time-out, once."""
+    server = FakeBotApi()
+    await server.start()
+    telegram = TelegramBot(TOKEN, base_url=server.base_url, request=HTTPXRequest(read_timeout=1.0))
+    await telegram.initialize()
+    store = BotStore(tmp_path / "bot.sqlite3")
+    outbox = Outbox(store, telegram, max_age_s=600, retry_s=0.2)
+    try:
+        server.slow_for("sendMessage", 60, delay=2.0)
+        await outbox.send(1, ["one", "two"], html=False)
+        assert [c.text for c in server.calls_of("sendMessage", chat_id=1)] == ["one"] * MAX_UNSURE_SENDS + \
+            ["two"] * MAX_UNSURE_SENDS
+        server.slow_for("sendMessage", 60, delay=0.5)
+        await outbox.send(2, ["three", "four"], html=False)
+        assert [c.text for c in server.calls_of("sendMessage", chat_id=2)] == ["three", "four"]
+        assert not store.outbox_size()
+    finally:
+        await telegram.shutdown()
+        store.close()
+        await server.stop()
 
 
 async def test_an_answer_older_than_the_bound_becomes_an_apology(bot: Bot) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from ingest.chunking import MAX_CHUNK_CHARS, make_chunks
-from ingest.loaders import LoadError, load_document
+from ingest.loaders import LoadError, describe_error, load_document
 from ingest.pipeline import ingest_paths
 from ingest.walking import collect_files
 from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
-from tests.input_documents import annual_report, write_zip_bomb_docx
+from tests.input_documents import annual_report, filtered_pdf, write_zip_bomb_docx
 
 SUPPORTED = {".txt", ".md", ".docx", ".pdf", ".html"}
 
@@ -31,6 +31,33 @@ def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match=r"^the file is too large \(52\.4 MB; the limit is 50 MB\)$"):
         load_document(path)
     assert time.monotonic() - started < 0.5
+
+
+def test_a_file_just_over_the_limit_reads_as_over_it(tmp_path: Path) -> None:
+    path = tmp_path / "letters.txt"
+    with open(path, "wb") as handle:  # not "50.0 MB; the limit is 50 MB"
+        handle.truncate(50_000_001)
+    with pytest.raises(LoadError, match=r"^the file is too large \(50\.000001 MB; the limit is 50 MB\)$"):
+        load_document(path)
+
+
+@pytest.mark.parametrize(("filter_name", "expected"), [
+    ("CCITTFaxDecode", "corrupt or unreadable PDF: a value in it is invalid"),  # PdfminerException(PDFValueError(None))
+    ("FooDecode", "corrupt or unreadable PDF: uses a feature the PDF reader does not support "
+                  "(Unsupported filter: /'FooDecode')"),
+])
+def test_pdf_reader_failures_are_said_in_words(tmp_path: Path, filter_name: str, expected: str) -> None:
+    (tmp_path / "page.pdf").write_bytes(filtered_pdf(filter_name))
+    with pytest.raises(LoadError) as failure:
+        load_document(tmp_path / "page.pdf")
+    assert str(failure.value) == expected
+
+
+def test_errors_without_a_message_are_never_a_bare_class_name() -> None:
+    assert describe_error(NotImplementedError()) == "uses a feature the PDF reader does not support"
+    assert describe_error(Exception("error")) == describe_error(RuntimeError()) == \
+        "the reader stopped without saying why"
+    assert describe_error(KeyError("word/document.xml")) == "a required part is missing ('word/document.xml')"
 
 
 def test_a_zip_bomb_docx_is_refused_without_inflating_it(tmp_path: Path) -> None:
