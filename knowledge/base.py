@@ -16,7 +16,7 @@ from knowledge.catalog import Catalog
 from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
 from knowledge.deliberation import ANSWER_PASSAGES, Deliberation, deliberate
 from knowledge.embeddings import Embedder, LazyEmbedder
-from knowledge.keyword import KeywordIndexCache
+from knowledge.keyword_cache import KeywordIndexCache
 from knowledge.language import Language, primary
 from knowledge.locking import LibraryLock, owner_description
 from knowledge.refusal_texts import Refusal, hedge_text, join_sentences, library_overview, refusal_text
@@ -60,7 +60,7 @@ class KnowledgeBase:
         self.store = store
         self.embedders = dict(embedders)
         self.embedder = self.embedders["en"]  # the default model: chunk sizes, English text
-        self.keywords = KeywordIndexCache(settings.data_dir / "bm25", catalog.version, catalog.iter_chunks)
+        self.keywords = KeywordIndexCache(settings.data_dir / "bm25", catalog)
         self.retriever = HybridRetriever(store, catalog, self.keywords, self.embedders, settings.dense_candidates,
                                          settings.keyword_candidates, settings.max_chunks_per_doc,
                                          bridge=self._bridge if settings.cross_language else None)

@@ -19,7 +19,7 @@ import numpy as np
 from knowledge.catalog import Catalog
 from knowledge.chinese import to_simplified
 from knowledge.embeddings import Embedder
-from knowledge.keyword import KeywordIndexCache
+from knowledge.keyword_cache import KeywordIndexCache
 from knowledge.language import Language, primary
 from knowledge.store import PassageStores, passage_language
 from knowledge.types import ScoredChunk
