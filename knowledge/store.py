@@ -18,6 +18,7 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
@@ -134,6 +135,7 @@ def collection_names(settings: Settings) -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=8192)  # asked of the same candidate passages many times per answer (profiled)
 def passage_language(text: str) -> Language:
     """Which model reads a passage: mixed text goes to the Chinese (multilingual) one."""
     return "en" if detect(text) == "en" else "zh"
