@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     context TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, position);
+CREATE INDEX IF NOT EXISTS documents_by_path ON documents(path);
+CREATE INDEX IF NOT EXISTS documents_by_sha256 ON documents(sha256);
 CREATE TABLE IF NOT EXISTS pending (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL,
@@ -159,6 +161,15 @@ class Catalog:
             rows = self._db.execute(_SOURCE_SELECT + " ORDER BY doc_id").fetchall()
         return [_source(row) for row in rows]
 
+    def documents_like(self, path: str, sha256: str, id_prefix: str) -> list[SourceInfo]:
+        """The documents a file could be (what ingest.identity decides among): from `path`, with the same
+        content, or with an id starting with `id_prefix`; found by index, not by listing the library."""
+        pattern = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._lock:
+            rows = self._db.execute(_SOURCE_SELECT + " WHERE path = ? OR sha256 = ? OR doc_id LIKE ? ESCAPE '\\' "
+                                    "ORDER BY doc_id", (path, sha256, pattern)).fetchall()
+        return [_source(row) for row in rows]
+
     def document_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
@@ -168,6 +179,18 @@ class Catalog:
             rows = self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY position",
                                     (doc_id,)).fetchall()
         return [row[0] for row in rows]
+
+    def chunk_ids_by_document(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The live chunk ids of each of `doc_ids` (those without chunks are left out)."""
+        found: dict[str, list[str]] = {}
+        with self._lock:
+            for start in range(0, len(doc_ids), 500):
+                batch = list(doc_ids[start : start + 500])
+                rows = self._db.execute(f"SELECT doc_id, chunk_id FROM chunks WHERE doc_id IN ({','.join('?' * len(batch))}) "
+                                        "ORDER BY doc_id, position", batch).fetchall()
+                for doc_id, chunk_id in rows:
+                    found.setdefault(doc_id, []).append(chunk_id)
+        return found
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """The live chunks among `chunk_ids` (ids the catalog does not know are left out)."""
