@@ -219,6 +219,7 @@ class KeywordIndex:
         self.vocabulary = vocabulary
         self.base = base
         self.base_alive = base_alive if base_alive is not None else np.ones(len(base), dtype=bool)
+        self._base_whole = bool(self.base_alive.all())  # no row to mask out: postings used as they are
         self.delta_rows = list(delta_rows)  # live rows only: a removed delta row is dropped
         self.delta = delta if delta is not None else Segment.of_rows(self.delta_rows)
         self.chinese_mode = chinese_mode
@@ -285,7 +286,7 @@ class KeywordIndex:
 
     def _live_postings(self, term: int) -> list[tuple[Segment, np.ndarray, np.ndarray]]:
         found = []
-        for segment, alive in ((self.base, self.base_alive), (self.delta, None)):
+        for segment, alive in ((self.base, None if self._base_whole else self.base_alive), (self.delta, None)):
             rows, counts = segment.postings(term)
             if alive is not None and len(rows):
                 live = alive[rows]
