@@ -29,6 +29,7 @@ from ingest.prepare import prepare_document
 from ingest.safety import MB, display_path
 from ingest.walking import collect_files
 from ingest.web import fetch_web_page, is_web_address
+from ingest.ahead import ReadAhead
 from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
@@ -153,8 +154,10 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
     urls = [str(p) for p in paths if isinstance(p, str) and is_web_address(p)]
     files = expand_paths([Path(p) for p in paths if not (isinstance(p, str) and is_web_address(p))], report)
     timeout = kb.settings.load_timeout_s
+    max_bytes = int(kb.settings.max_file_mb * MB)
     with tempfile.TemporaryDirectory(prefix="sme-advisor-web-") as download_dir, \
-            (LoadWorker(timeout) if timeout > 0 and isolate else nullcontext()) as worker:
+            (LoadWorker(timeout) if timeout > 0 and isolate else nullcontext()) as worker, \
+            ReadAhead(worker.load if worker is not None else load_document, max_bytes) as reader:
         origins: dict[Path, str] = {}
         for url in urls:
             try:
@@ -171,11 +174,14 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
             shown = origin or display_path(path)
             if len(unverified) >= VERIFY_BATCH:
                 _verify_unchanged(kb, unverified, report)
+            if index + 1 < len(files) and _needs_reading(kb, files[index + 1], origins.get(files[index + 1]),
+                                                         force or bool(known), max_bytes):
+                reader.ahead(files[index + 1])  # read in the worker while this one is embedded
             try:
                 # One writer at a time per library, across processes: the identity of a file is
                 # decided under the lock too, so two ingests never give two files one id.
                 with kb.writing("ingest"):
-                    if _ingest_one(kb, path, list(topics), report, notify, force, replace, worker,
+                    if _ingest_one(kb, path, list(topics), report, notify, force, replace, reader.load,
                                    (known or {}).get(path), origin) == "unchanged":
                         unverified.append((report.unchanged[-1], shown, notify))
             except (LoadError, LoadTimeout, WorkerDied) as error:
@@ -193,6 +199,19 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
         if not report.interrupted:
             _verify_unchanged(kb, unverified, report)
     return report
+
+
+def _needs_reading(kb: KnowledgeBase, path: Path, origin: str | None, force: bool, max_bytes: int) -> bool:
+    """Whether the file will be read: not when its content is that of the document from its path
+    (the same test `_ingest_one` makes under the lock)."""
+    if force:
+        return True
+    try:
+        sha256 = hashlib.sha256(read_bytes(path, max_bytes)).hexdigest()
+    except Exception:  # unreadable: reported when its turn comes
+        return False
+    existing = kb.catalog.document_from(origin or source_key(path))
+    return existing is None or existing.sha256 != sha256
 
 
 def _verify_unchanged(kb: KnowledgeBase, unverified: list[tuple[str, str, Callable[..., None]]],
@@ -226,7 +245,7 @@ def _notifier(callback: ProgressCallback | None, index: int, count: int, path: P
 
 
 def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: IngestReport,
-                notify: Callable[..., None], force: bool, replace: bool, worker: LoadWorker | None,
+                notify: Callable[..., None], force: bool, replace: bool, load: Callable[[Path], Document],
                 known: SourceInfo | None, origin: str | None = None) -> str:
     """Returns what became of the file: "unchanged", "duplicate", "added" or "updated"."""
     notify("reading")
@@ -254,7 +273,7 @@ def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: Ingest
         report.unchanged.append(doc_id)  # its vectors are checked with others' (_verify_unchanged)
         notify("unchanged")
         return "unchanged"
-    loaded: Document = worker.load(path, max_bytes) if worker is not None else load_document(path, max_bytes)
+    loaded: Document = load(path)
     chars = sum(len(block.statement()) + 2 for block in loaded.blocks)
     if chars > MAX_TEXT_CHARS:  # before cleaning and chunking, which take time per character
         raise LoadError(f"the document holds {chars / 1e6:.1f} million characters of text (the limit "

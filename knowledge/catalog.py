@@ -170,6 +170,12 @@ class Catalog:
                                     "ORDER BY doc_id", (path, sha256, pattern)).fetchall()
         return [_source(row) for row in rows]
 
+    def document_from(self, path: str) -> SourceInfo | None:
+        """The document whose source is `path` (a file's resolved path or a page's address)."""
+        with self._lock:
+            row = self._db.execute(_SOURCE_SELECT + " WHERE path = ? ORDER BY doc_id LIMIT 1", (path,)).fetchone()
+        return _source(row) if row else None
+
     def document_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
