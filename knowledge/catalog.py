@@ -162,13 +162,16 @@ class Catalog:
         return [_source(row) for row in rows]
 
     def documents_like(self, path: str, sha256: str, id_prefix: str) -> list[SourceInfo]:
-        """The documents a file could be (what ingest.identity decides among): from `path`, with the same
-        content, or with an id starting with `id_prefix`; found by index, not by listing the library."""
-        pattern = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        """The documents a file could be (what ingest.identity decides among): from `path`, with the
+        same content, or with an id starting with `id_prefix`; three index lookups (one query with
+        OR scanned the whole table: 3 ms a file at 7,400 documents), not a listing of the library."""
         with self._lock:
-            rows = self._db.execute(_SOURCE_SELECT + " WHERE path = ? OR sha256 = ? OR doc_id LIKE ? ESCAPE '\\' "
-                                    "ORDER BY doc_id", (path, sha256, pattern)).fetchall()
-        return [_source(row) for row in rows]
+            rows = self._db.execute(_SOURCE_SELECT + " WHERE path = ?", (path,)).fetchall()
+            rows += self._db.execute(_SOURCE_SELECT + " WHERE sha256 = ?", (sha256,)).fetchall()
+            rows += self._db.execute(_SOURCE_SELECT + " WHERE doc_id >= ? AND doc_id < ?",
+                                     (id_prefix, id_prefix + "\U0010ffff")).fetchall()
+        unique = {row[0]: row for row in rows}
+        return [_source(unique[doc_id]) for doc_id in sorted(unique)]
 
     def document_from(self, path: str) -> SourceInfo | None:
         """The document whose source is `path` (a file's resolved path or a page's address)."""
