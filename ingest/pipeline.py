@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 
+from ingest.ahead import ReadAhead
 from ingest.cleaning import LARGE_REMOVAL_SHARE, Cleaned
 from ingest.document import Document
 from ingest.identity import Identity, choose_identity, document_id_base, source_key
@@ -29,7 +30,6 @@ from ingest.prepare import prepare_document
 from ingest.safety import MB, display_path
 from ingest.walking import collect_files
 from ingest.web import fetch_web_page, is_web_address
-from ingest.ahead import ReadAhead
 from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
