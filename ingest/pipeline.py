@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 
+from ingest.ahead import ReadAhead
 from ingest.cleaning import LARGE_REMOVAL_SHARE, Cleaned
 from ingest.document import Document
-from ingest.identity import Identity, choose_identity, source_key
+from ingest.identity import Identity, choose_identity, document_id_base, source_key
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document, read_bytes
 from ingest.prepare import prepare_document
 from ingest.safety import MB, display_path
@@ -32,7 +33,7 @@ from ingest.web import fetch_web_page, is_web_address
 from ingest.worker import LoadTimeout, LoadWorker, WorkerDied
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import now_iso
-from knowledge.check import repair_vectors
+from knowledge.check import documents_missing_vectors, repair_vectors
 from knowledge.encoding import encode_document
 from knowledge.types import SourceInfo
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # About 1,500 pages of prose, and ten minutes of embedding on two cores: a longer text is refused
 # with a message (split it) rather than left running for an hour.
 MAX_TEXT_CHARS = 5_000_000
+VERIFY_BATCH = 20_000  # unchanged documents whose vectors are looked up together
 # Which documents get the web-boilerplate rules: ingest.prepare.CLEANING_MODES (by format).
 
 
@@ -152,8 +154,10 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
     urls = [str(p) for p in paths if isinstance(p, str) and is_web_address(p)]
     files = expand_paths([Path(p) for p in paths if not (isinstance(p, str) and is_web_address(p))], report)
     timeout = kb.settings.load_timeout_s
+    max_bytes = int(kb.settings.max_file_mb * MB)
     with tempfile.TemporaryDirectory(prefix="sme-advisor-web-") as download_dir, \
-            (LoadWorker(timeout) if timeout > 0 and isolate else nullcontext()) as worker:
+            (LoadWorker(timeout) if timeout > 0 and isolate else nullcontext()) as worker, \
+            ReadAhead(worker.load if worker is not None else load_document, max_bytes) as reader:
         origins: dict[Path, str] = {}
         for url in urls:
             try:
@@ -163,16 +167,23 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
                 continue
             origins[page] = url
             files.append(page)
+        unverified: list[tuple[str, str, Callable[..., None]]] = []  # unchanged: (doc_id, shown, notify)
         for index, path in enumerate(files):
             origin = origins.get(path)
             notify = _notifier(on_progress, index, len(files), path, origin)
             shown = origin or display_path(path)
+            if len(unverified) >= VERIFY_BATCH:
+                _verify_unchanged(kb, unverified, report)
+            if index + 1 < len(files) and _needs_reading(kb, files[index + 1], origins.get(files[index + 1]),
+                                                         force or bool(known), max_bytes):
+                reader.ahead(files[index + 1])  # read in the worker while this one is embedded
             try:
                 # One writer at a time per library, across processes: the identity of a file is
                 # decided under the lock too, so two ingests never give two files one id.
                 with kb.writing("ingest"):
-                    _ingest_one(kb, path, list(topics), report, notify, force, replace, worker,
-                                (known or {}).get(path), origin)
+                    if _ingest_one(kb, path, list(topics), report, notify, force, replace, reader.load,
+                                   (known or {}).get(path), origin) == "unchanged":
+                        unverified.append((report.unchanged[-1], shown, notify))
             except (LoadError, LoadTimeout, WorkerDied) as error:
                 report.failed.append(FailedFile(shown, str(error)))
                 notify("failed")
@@ -185,7 +196,43 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], topics: Sequenc
                 log.exception("ingesting %s failed", shown)
                 report.failed.append(FailedFile(shown, f"unexpected error: {type(error).__name__}: {error}"))
                 notify("failed")
+        if not report.interrupted:
+            _verify_unchanged(kb, unverified, report)
     return report
+
+
+def _needs_reading(kb: KnowledgeBase, path: Path, origin: str | None, force: bool, max_bytes: int) -> bool:
+    """Whether the file will be read: not when its content is that of the document from its path
+    (the same test `_ingest_one` makes under the lock)."""
+    if force:
+        return True
+    try:
+        sha256 = hashlib.sha256(read_bytes(path, max_bytes)).hexdigest()
+    except Exception:  # unreadable: reported when its turn comes
+        return False
+    existing = kb.catalog.document_from(origin or source_key(path))
+    return existing is None or existing.sha256 != sha256
+
+
+def _verify_unchanged(kb: KnowledgeBase, unverified: list[tuple[str, str, Callable[..., None]]],
+                      report: IngestReport) -> None:
+    """Unchanged documents whose chunks lost their vectors (e.g. to a reindex killed in an old
+    version) are embedded again from the catalog. Looked up for many documents at once: one
+    lookup per document made an unchanged re-ingest of a large library crawl."""
+    if not unverified:
+        return
+    with kb.writing("repair"):
+        missing = documents_missing_vectors(kb, [doc_id for doc_id, _, _ in unverified])
+        for doc_id, shown, notify in unverified:
+            if doc_id not in missing:
+                continue
+            try:
+                if repair_vectors(kb, doc_id, lambda done, total: notify("embedding", done, total)):
+                    report.repaired.append(doc_id)  # unchanged, but vector search could not find all of it
+            except Exception as error:
+                log.exception("embedding %s again failed", doc_id)
+                report.failed.append(FailedFile(shown, f"could not embed its passages again: {error}"))
+    unverified.clear()
 
 
 def _notifier(callback: ProgressCallback | None, index: int, count: int, path: Path,
@@ -198,8 +245,9 @@ def _notifier(callback: ProgressCallback | None, index: int, count: int, path: P
 
 
 def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: IngestReport,
-                notify: Callable[..., None], force: bool, replace: bool, worker: LoadWorker | None,
-                known: SourceInfo | None, origin: str | None = None) -> None:
+                notify: Callable[..., None], force: bool, replace: bool, load: Callable[[Path], Document],
+                known: SourceInfo | None, origin: str | None = None) -> str:
+    """Returns what became of the file: "unchanged", "duplicate", "added" or "updated"."""
     notify("reading")
     shown = origin or display_path(path)
     max_bytes = int(kb.settings.max_file_mb * MB)
@@ -207,24 +255,25 @@ def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: Ingest
     if known is not None:
         identity = Identity(known.doc_id, existing=kb.source(known.doc_id))
     else:
-        identity = choose_identity(path, sha256, kb.sources(), replace=replace, force=force, key=origin)
+        # Only the documents this file could be: listing the whole library for every file made
+        # re-ingesting a library of thousands quadratic.
+        candidates = kb.catalog.documents_like(origin or source_key(path), sha256, document_id_base(path)[:76])
+        identity = choose_identity(path, sha256, candidates, replace=replace, force=force, key=origin)
     if identity.duplicate_of is not None:
         twin = identity.duplicate_of
         report.duplicates.append(Duplicate(shown, twin.doc_id, f"same content as {twin.doc_id} ({twin.path}); "
                                                                "skipped (use --force to add it anyway)"))
         notify("duplicate")
-        return
+        return "duplicate"
     doc_id, existing = identity.doc_id, identity.existing
     merged_topics = sorted(set(topics) | set(existing.topics if existing else ()))
     if existing is not None and existing.sha256 == sha256 and not force:
         if set(merged_topics) != set(existing.topics):
             kb.catalog.set_topics(doc_id, merged_topics)
-        report.unchanged.append(doc_id)
-        if repair_vectors(kb, doc_id, lambda done, total: notify("embedding", done, total)):
-            report.repaired.append(doc_id)  # unchanged, but vector search could not find all of it
+        report.unchanged.append(doc_id)  # its vectors are checked with others' (_verify_unchanged)
         notify("unchanged")
-        return
-    loaded: Document = worker.load(path, max_bytes) if worker is not None else load_document(path, max_bytes)
+        return "unchanged"
+    loaded: Document = load(path)
     chars = sum(len(block.statement()) + 2 for block in loaded.blocks)
     if chars > MAX_TEXT_CHARS:  # before cleaning and chunking, which take time per character
         raise LoadError(f"the document holds {chars / 1e6:.1f} million characters of text (the limit "
@@ -258,6 +307,7 @@ def _ingest_one(kb: KnowledgeBase, path: Path, topics: list[str], report: Ingest
     report.chunks_removed += removed
     log.info("ingested %s (%d chunks, copy at %s)", doc_id, len(chunks), kept)
     notify("done", len(chunks), len(chunks))
+    return status
 
 
 def _record_cleaning(kb: KnowledgeBase, doc_id: str, cleaned: Cleaned) -> None:

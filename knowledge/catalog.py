@@ -12,6 +12,12 @@ change, and the vector version, grown when a write's vectors are final) tells a 
 caches (keyword index, Chroma handles) are out of date. `meta.collections` names the Chroma
 collection each logical collection lives in now: `reindex` builds new ones beside the old and
 switches this name in the same transaction as the new chunks (`adopt`).
+
+`chunk_log` records, in the transaction of each change, which chunk ids that library version
+removed and added, so a keyword index made at an older version catches up by reading only what
+changed (knowledge/keyword_cache.py). A reindex logs a reset (its whole library is new);
+`chunk_log_floor` is the oldest version the log reaches back to (a catalog made before the log
+existed starts it at its version then; the log is pruned behind the newest saved keyword index).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import os
 import socket
 import sqlite3
 import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -49,6 +57,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     context TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, position);
+CREATE INDEX IF NOT EXISTS documents_by_path ON documents(path);
+CREATE INDEX IF NOT EXISTS documents_by_sha256 ON documents(sha256);
 CREATE TABLE IF NOT EXISTS pending (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL,
@@ -56,6 +66,12 @@ CREATE TABLE IF NOT EXISTS pending (
     owner TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunk_log (
+    version INTEGER NOT NULL,
+    chunk_id TEXT NOT NULL,
+    added INTEGER NOT NULL  -- 1 added, 0 removed, -1 everything replaced (chunk_id empty)
+);
+CREATE INDEX IF NOT EXISTS chunk_log_by_version ON chunk_log(version);
 CREATE TABLE IF NOT EXISTS sentences (
     chunk_id TEXT PRIMARY KEY REFERENCES chunks(chunk_id) ON DELETE CASCADE,
     model TEXT NOT NULL,
@@ -72,9 +88,14 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self.path = path
+        logged = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_log'").fetchone() is not None
         self._db.executescript(_SCHEMA)
         self._migrate()
         self._lock = threading.RLock()
+        if not logged:  # the log starts now: changes before this version were never logged
+            self._db.execute("INSERT OR IGNORE INTO meta(key, value) SELECT 'chunk_log_floor', "
+                             "COALESCE((SELECT value FROM meta WHERE key = 'library_version'), '0')")
 
     def _migrate(self) -> None:
         """Catalogs written before a column existed get it (empty) on first open."""
@@ -140,6 +161,24 @@ class Catalog:
             rows = self._db.execute(_SOURCE_SELECT + " ORDER BY doc_id").fetchall()
         return [_source(row) for row in rows]
 
+    def documents_like(self, path: str, sha256: str, id_prefix: str) -> list[SourceInfo]:
+        """The documents a file could be (what ingest.identity decides among): from `path`, with the
+        same content, or with an id starting with `id_prefix`; three index lookups (one query with
+        OR scanned the whole table: 3 ms a file at 7,400 documents), not a listing of the library."""
+        with self._lock:
+            rows = self._db.execute(_SOURCE_SELECT + " WHERE path = ?", (path,)).fetchall()
+            rows += self._db.execute(_SOURCE_SELECT + " WHERE sha256 = ?", (sha256,)).fetchall()
+            rows += self._db.execute(_SOURCE_SELECT + " WHERE doc_id >= ? AND doc_id < ?",
+                                     (id_prefix, id_prefix + "\U0010ffff")).fetchall()
+        unique = {row[0]: row for row in rows}
+        return [_source(unique[doc_id]) for doc_id in sorted(unique)]
+
+    def document_from(self, path: str) -> SourceInfo | None:
+        """The document whose source is `path` (a file's resolved path or a page's address)."""
+        with self._lock:
+            row = self._db.execute(_SOURCE_SELECT + " WHERE path = ? ORDER BY doc_id LIMIT 1", (path,)).fetchone()
+        return _source(row) if row else None
+
     def document_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
@@ -149,6 +188,18 @@ class Catalog:
             rows = self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY position",
                                     (doc_id,)).fetchall()
         return [row[0] for row in rows]
+
+    def chunk_ids_by_document(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The live chunk ids of each of `doc_ids` (those without chunks are left out)."""
+        found: dict[str, list[str]] = {}
+        with self._lock:
+            for start in range(0, len(doc_ids), 500):
+                batch = list(doc_ids[start : start + 500])
+                rows = self._db.execute(f"SELECT doc_id, chunk_id FROM chunks WHERE doc_id IN ({','.join('?' * len(batch))}) "
+                                        "ORDER BY doc_id, position", batch).fetchall()
+                for doc_id, chunk_id in rows:
+                    found.setdefault(doc_id, []).append(chunk_id)
+        return found
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """The live chunks among `chunk_ids` (ids the catalog does not know are left out)."""
@@ -212,6 +263,8 @@ class Catalog:
                                      (json.dumps(collections),))
                     self._db.execute("DELETE FROM main.meta WHERE key = 'reindex'")
                     self._bump_version()
+                    self._db.execute("INSERT INTO main.chunk_log(version, chunk_id, added) VALUES (?, '', -1)",
+                                     (self._current_version(),))
                     self._bump("vectors_version")
             finally:
                 self._db.execute("DETACH DATABASE staging")
@@ -231,6 +284,8 @@ class Catalog:
     def replace_document(self, source: SourceInfo, chunks: Sequence[Chunk],
                          sentences: Sequence[SentenceVectors] = ()) -> None:
         with self._lock, self._transaction():
+            old_ids = [row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?",
+                                                          (source.doc_id,))]
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (source.doc_id,))
             self._db.execute(
                 "INSERT OR REPLACE INTO documents(doc_id, title, path, sha256, topics, ingested_at, chunk_count)"
@@ -246,6 +301,7 @@ class Catalog:
             self._db.executemany("INSERT OR REPLACE INTO sentences(chunk_id, model, spans, vectors) VALUES (?, ?, ?, ?)",
                                  [s.to_row() for s in sentences])
             self._bump_version()
+            self._log_chunks(old_ids, [c.chunk_id for c in chunks])
 
     def set_topics(self, doc_id: str, topics: Sequence[str]) -> None:
         with self._lock, self._transaction():
@@ -260,13 +316,48 @@ class Catalog:
 
     def remove_document(self, doc_id: str) -> bool:
         with self._lock, self._transaction():
+            old_ids = [row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             removed = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
             self._bump_version()
+            self._log_chunks(old_ids, [])
         return removed
 
     def _bump_version(self) -> None:
         self._bump("library_version")
+
+    def _current_version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'library_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _log_chunks(self, removed: Sequence[str], added: Sequence[str]) -> None:
+        """In the change's transaction, after its version bump."""
+        version = self._current_version()
+        self._db.executemany("INSERT INTO chunk_log(version, chunk_id, added) VALUES (?, ?, ?)",
+                             [(version, cid, 0) for cid in removed] + [(version, cid, 1) for cid in added])
+
+    # --- the change log, read in a snapshot of its own ------------------------------------------
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """A consistent read of the library on a connection of its own (a long read, such as
+        indexing every chunk, never holds up this catalog's other users)."""
+        db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("BEGIN")  # deferred: the snapshot is taken at the first read
+            try:
+                yield Snapshot(db)
+            finally:
+                db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def prune_chunk_log(self, version: int) -> None:
+        """Forgets the log up to `version` (a keyword index of that version is saved): readers
+        behind it start again from the saved index."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM chunk_log WHERE version <= ?", (version,))
+            self._db.execute("INSERT INTO meta(key, value) VALUES ('chunk_log_floor', ?) ON CONFLICT(key) DO UPDATE "
+                             "SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(version),))
 
     def _bump(self, key: str) -> None:
         self._db.execute(
@@ -276,6 +367,62 @@ class Catalog:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkChanges:
+    """What the library versions after `since` up to `version` did to the live chunks (the net
+    effect: a chunk added then removed is only removed). Not `complete` when the log does not
+    reach back to `since`, or a reindex replaced everything: the reader builds afresh."""
+
+    version: int
+    complete: bool
+    removed: frozenset[str] = frozenset()
+    added: tuple[Chunk, ...] = ()
+
+
+class Snapshot:
+    """Reads of one moment of the catalog (see `Catalog.snapshot`)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.version = int((db.execute("SELECT value FROM meta WHERE key = 'library_version'").fetchone() or [0])[0])
+
+    def chunks(self, batch: int = 1000) -> Iterator[Chunk]:
+        """Every live chunk, a page at a time (the whole library's text is never held at once)."""
+        last = ""
+        while True:
+            rows = self._db.execute(_CHUNK_SELECT + " WHERE c.chunk_id > ? ORDER BY c.chunk_id LIMIT ?",
+                                    (last, batch)).fetchall()
+            if not rows:
+                return
+            yield from (_chunk(row) for row in rows)
+            last = rows[-1][0]
+
+    def changes_since(self, since: int, limit: int) -> ChunkChanges:
+        """The net change from version `since` to this snapshot's; not complete past `limit`
+        chunks added (building afresh costs no more then)."""
+        floor = int((self._db.execute("SELECT value FROM meta WHERE key = 'chunk_log_floor'").fetchone() or [0])[0])
+        if since < floor:
+            return ChunkChanges(self.version, complete=False)
+        state: dict[str, bool] = {}
+        # Within one version, removals first: a document rewritten with some of its old ids keeps them.
+        for chunk_id, added in self._db.execute("SELECT chunk_id, added FROM chunk_log WHERE version > ? AND "
+                                                "version <= ? ORDER BY version, added", (since, self.version)):
+            if added < 0:
+                return ChunkChanges(self.version, complete=False)
+            state[chunk_id] = bool(added)
+        added_ids = [cid for cid, is_added in state.items() if is_added]
+        if len(added_ids) > limit:
+            return ChunkChanges(self.version, complete=False)
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(added_ids), 500):
+            batch = added_ids[start : start + 500]
+            rows = self._db.execute(_CHUNK_SELECT + f" WHERE c.chunk_id IN ({','.join('?' * len(batch))})",
+                                    batch).fetchall()
+            found.update((row[0], _chunk(row)) for row in rows)
+        # An id added again was removed first: the index drops its old row and takes the new one.
+        return ChunkChanges(self.version, True, frozenset(state), tuple(found[c] for c in added_ids if c in found))
 
 
 class _Transaction:

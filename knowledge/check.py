@@ -151,6 +151,15 @@ def repair_library(kb: KnowledgeBase, on_progress: Progress | None = None) -> Ch
     return after
 
 
+def documents_missing_vectors(kb: KnowledgeBase, doc_ids: list[str]) -> dict[str, list[str]]:
+    """Of `doc_ids`, those with live chunks that have no vector, and those chunks: a few lookups
+    for many documents (an unchanged re-ingest checks every document it passes)."""
+    by_document = kb.catalog.chunk_ids_by_document(doc_ids)
+    present = kb.store.present([cid for ids in by_document.values() for cid in ids])
+    found = {doc_id: [cid for cid in ids if cid not in present] for doc_id, ids in by_document.items()}
+    return {doc_id: ids for doc_id, ids in found.items() if ids}
+
+
 def repair_vectors(kb: KnowledgeBase, doc_id: str, on_progress: Progress | None = None) -> int:
     """Embeds again the document's live chunks that have no vector; returns how many it did."""
     missing = kb.missing_vectors(doc_id)

@@ -128,6 +128,10 @@ class OnnxEmbedder:
         self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
+        # Threads that spin between operators hold the cores other threads (the bot's, the
+        # other model's, Chroma's) need: on two shared cores a question embedded in 14-21 ms with
+        # spinning and in 3.5 ms without, and batches ran no slower (benchmarks/bench_scale.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(
             str(compiled_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]

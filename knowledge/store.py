@@ -18,6 +18,7 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
@@ -111,6 +112,17 @@ class VectorStore:
     def all_ids(self) -> list[str]:
         return list(self.collection.get(include=[])["ids"])
 
+    def present(self, chunk_ids: Sequence[str]) -> set[str]:
+        """Which of `chunk_ids` have a vector here: looked up by id (cheaper than by document),
+        or for many ids from one listing of the collection (Chroma looks up ~0.15 ms an id)."""
+        ids = list(chunk_ids)
+        if len(ids) * 20 > self.count():
+            return set(self.all_ids()).intersection(ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), _WRITE_BATCH):
+            found.update(self.collection.get(ids=ids[start : start + _WRITE_BATCH], include=[])["ids"])
+        return found
+
     def query(self, vector: np.ndarray, n: int) -> list[DenseHit]:
         if n <= 0:
             return []
@@ -134,6 +146,7 @@ def collection_names(settings: Settings) -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=8192)  # asked of the same candidate passages many times per answer (profiled)
 def passage_language(text: str) -> Language:
     """Which model reads a passage: mixed text goes to the Chinese (multilingual) one."""
     return "en" if detect(text) == "en" else "zh"
@@ -255,3 +268,6 @@ class PassageStores:
 
     def all_ids(self) -> list[str]:
         return [cid for store in self.stores.values() for cid in store.all_ids()]
+
+    def present(self, chunk_ids: Sequence[str]) -> set[str]:
+        return set().union(*(store.present(chunk_ids) for store in self.stores.values()))
