@@ -15,6 +15,7 @@ from ingest.starter import ingest_starter, starter_files  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.embeddings import LazyEmbedder  # noqa: E402
 from sme_advisor.settings import Settings  # noqa: E402
+from tests.chroma_server import chroma_server  # noqa: E402,F401  (a fixture: `chroma run` on loopback)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PADDING_DIR = FIXTURES / "padding"
