@@ -42,7 +42,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -97,36 +96,13 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"p50": round(percentile(values, 0.5), 2), "p95": round(percentile(values, 0.95), 2)}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def chroma_server(path: Path) -> Iterator[int]:
-    import httpx
+    """A `chroma run` on 127.0.0.1 serving `path` (its output in chroma-server.log beside it)."""
+    from tests.chroma_server import running_chroma
 
-    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    path.mkdir(parents=True, exist_ok=True)
-    with (path.parent / "chroma-server.log").open("a") as log:
-        process = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("the chroma server did not start; see chroma-server.log")
+    with running_chroma(path, path.parent / "chroma-server.log", timeout_s=120) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 class StandInEmbedder:

@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import pytest
@@ -19,16 +21,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """The port of a `chroma run` serving tmp_path/server on 127.0.0.1, stopped after the test."""
+@contextmanager
+def running_chroma(path: Path, log_path: Path, timeout_s: float = 60) -> Iterator[int]:
+    """The port of a `chroma run` serving `path` on 127.0.0.1 until the block ends (its output
+    appended to `log_path`); RuntimeError when it does not answer within `timeout_s`."""
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    process = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    path.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a") as log:
+        process = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                                   stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
@@ -36,9 +40,15 @@ def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
             except httpx.HTTPError:
                 time.sleep(0.3)
         else:
-            pytest.fail("chroma server did not start: " + (tmp_path / "chroma.log").read_text()[-2000:])
+            raise RuntimeError("chroma server did not start: " + log_path.read_text()[-2000:])
         yield port
     finally:
         process.terminate()
-        process.wait(timeout=30)
-        log.close()
+        process.wait(timeout=60)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """The port of a `chroma run` serving tmp_path/server on 127.0.0.1, stopped after the test."""
+    with running_chroma(tmp_path / "server", tmp_path / "chroma.log") as port:  # a start failure errors the test
+        yield port
