@@ -116,8 +116,13 @@ async def final_word(update: Update, context: ContextTypes.DEFAULT_TYPE, status:
             raise
         log.warning("the status message could not be edited (%s); the report waits in the outbox",
                     type(error).__name__)
-        await services(context).outbox.send(status.chat_id, [text], html=False, question=about,
-                                            language=await chat_language(update, context))
+        await _report_through_outbox(update, context, status.chat_id, text, about)
+
+
+async def _report_through_outbox(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+                                 about: str) -> None:
+    await services(context).outbox.send(chat_id, [text], html=False, question=about,
+                                        language=await chat_language(update, context))
 
 
 @contextlib.asynccontextmanager
@@ -329,8 +334,7 @@ async def confirm_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if isinstance(query.message, Message):
         await final_word(update, context, query.message, text, doc_id or "")  # the edit also drops the buttons
     else:
-        await services(context).outbox.send(update.effective_chat.id, [text], html=False, question=doc_id or "",
-                                            language=await chat_language(update, context))
+        await _report_through_outbox(update, context, update.effective_chat.id, text, doc_id or "")
 
 
 async def show_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
