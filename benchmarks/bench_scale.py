@@ -33,7 +33,10 @@ Printed per size, in one run:
 - disk use of the data dir (Chroma, catalog, keyword index).
 
 `--chroma-server` runs the same against a `chroma run` server on 127.0.0.1 (its data in the
-library's folder), started and stopped by the benchmark.
+library's folder), started and stopped by the benchmark. A server library not yet built is seeded
+from the finished embedded library of the same size when there is one (a copy of its data dir, the
+copied `chroma/` served by `chroma run --path`: both are the same Chroma files), so the 100k
+server figures do not need a second build of hours; `built.json` says `"seeded_from"`.
 """
 
 from __future__ import annotations
@@ -516,6 +519,8 @@ def main() -> None:
     for size in [int(s) for s in args.sizes.split(",") if s]:
         log(f"library of {size:,} chunks{' (Chroma server)' if args.chroma_server else ''}")
         server_dir = work / (f"lib-{size}-server") / "chroma-server"
+        if args.chroma_server:
+            seed_server_library(work, size, log)
         with (chroma_server(server_dir) if args.chroma_server else _no_server()) as port:
             lib = Library(work, size, models_dir, port, stand_in=bool(args.stand_in_from) and size >= args.stand_in_from)
             if args.build_only:
@@ -532,6 +537,23 @@ def main() -> None:
 @contextmanager
 def _no_server() -> Iterator[None]:
     yield None
+
+
+def seed_server_library(work: Path, size: int, log: Any) -> None:
+    """Copies a finished embedded library into `lib-<size>-server/` before its server starts."""
+    embedded, served = work / f"lib-{size}", work / f"lib-{size}-server"
+    meta_path = embedded / "built.json"
+    if (served / "built.json").exists() or not meta_path.exists():
+        return
+    meta = json.loads(meta_path.read_text())
+    if not meta.get("done"):
+        return
+    log(f"  seeding {served.name} from {embedded.name} (a copy; the server serves its chroma/)")
+    shutil.rmtree(served, ignore_errors=True)
+    served.mkdir(parents=True)
+    shutil.copytree(embedded / "data", served / "data", ignore=shutil.ignore_patterns("chroma", "write.lock"))
+    shutil.copytree(embedded / "data" / "chroma", served / "chroma-server")
+    (served / "built.json").write_text(json.dumps({**meta, "seeded_from": embedded.name}))
 
 
 if __name__ == "__main__":
