@@ -16,10 +16,12 @@ _ABBREVIATIONS = {
     "no", "nos", "vs", "etc", "e.g", "i.e", "approx", "dept", "est", "fig", "jan", "feb", "mar",
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "gov", "rep",
 }
-# A sentence ends at . ! ? or a Chinese stop (。！？；…), optionally followed by closing quotes or
-# brackets, ASCII or full-width (” ’ 」 』 ） 】).
-_END = re.compile(r"(?:[.!?]+|[。！？；]+|…+)[\"'”’)\]」』）】]*")
-_CJK_END = set("。！？；…")
+# A sentence ends at . ! ? or a Chinese stop (。！？…), optionally followed by closing quotes or
+# brackets, ASCII or full-width (” ’ 」 』 ） 】). The Chinese semicolon （；） is not a stop: it
+# separates the items of one statement ("营收1亿元以上的不低于3%；5000万至1亿元的不低于6%。"),
+# and a quote cut at it keeps the first item and loses the rest.
+_END = re.compile(r"(?:[.!?]+|[。！？]+|…+)[\"'”’)\]」』）】]*")
+_CJK_END = set("。！？…")
 _LEADING_JUNK = " \t.,;:·•-–—*"
 _LATIN_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
