@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SENTENCE_FEATURES = ("relevance", "context", "coverage", "passage_coverage", "type_hit", "other_language", "pair", "rank")
-MAX_FALSE_REFUSALS = 0.02
+# 0.02 refused one dev item and put the hedge cut above owners' phrasings outside the sets (tests/
+# test_answers.py: "My staff learn the trade and then open a rival shop…", p 0.39).
+MAX_FALSE_REFUSALS = 0.01
 MAX_OOS_ANSWERED = 0.03
 MAX_ANSWER_SENTENCES = 4  # Settings.answer_max_sentences
 MAX_SENTENCES = 3.0  # on average, in the chosen margins' answers

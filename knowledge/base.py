@@ -15,7 +15,7 @@ from knowledge import answering, bridge, smalltalk
 from knowledge.catalog import Catalog
 from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
 from knowledge.deliberation import ANSWER_PASSAGES, Deliberation, deliberate
-from knowledge.embeddings import Embedder, LazyEmbedder
+from knowledge.embeddings import Embedder, LazyEmbedder, MemoEmbedder
 from knowledge.keyword_cache import KeywordIndexCache
 from knowledge.language import Language, primary
 from knowledge.locking import LibraryLock, owner_description
@@ -64,6 +64,10 @@ class KnowledgeBase:
         self.retriever = HybridRetriever(store, catalog, self.keywords, self.embedders, settings.dense_candidates,
                                          settings.keyword_candidates, settings.max_chunks_per_doc,
                                          bridge=self._bridge if settings.cross_language else None)
+        # The Chinese model reads mixed passages, so it reads English too: it reads English
+        # sentences for Chinese questions the English model cannot (knowledge/deliberation.py).
+        zh = self.embedders["zh"]
+        self.across_reader = MemoEmbedder(zh) if settings.cross_language and zh is not self.embedder else None
         self.lock = LibraryLock(settings.data_dir)
         self._seen = catalog.generation()  # what this process's caches of the library reflect
         self._refreshing = threading.Lock()
@@ -242,7 +246,8 @@ class KnowledgeBase:
         calibration read it too)."""
         query = query or question
         result = self.retrieve(query, max(self.settings.retrieval_top_k, ANSWER_PASSAGES))
-        return deliberate(self.settings, self.catalog, self.embedders, self.keywords.get(), question, query, result)
+        return deliberate(self.settings, self.catalog, self.embedders, self.keywords.get(), question, query, result,
+                          self.across_reader)
 
     def relevance(self, question: str, history: Sequence[Turn] = ()) -> dict[str, float]:
         """The refusal evidence for `question` (calibration uses it): per passage language, the

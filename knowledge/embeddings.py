@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
@@ -254,6 +255,45 @@ def compile_to_onnx(reference: SentenceTransformerEmbedder, target: Path) -> Pat
     except Exception:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+class MemoEmbedder:
+    """An embedder that remembers the passage vectors it made (the most recent `size`), for text
+    embedded at question time again and again: the English sentences a Chinese question reads
+    through the multilingual model (knowledge/deliberation.py) are the same few articles' ones."""
+
+    def __init__(self, inner: Embedder, size: int = 4096) -> None:
+        self.inner = inner
+        self.size = size
+        self._made: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        # One lock around the lot: the engines run one call at a time anyway.
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._made))
+            if missing:
+                self._made.update(zip(missing, self.inner.embed(missing)))
+            for text in texts:
+                self._made.move_to_end(text)
+            rows = [self._made[text] for text in texts]
+            while len(self._made) > max(self.size, len(texts)):
+                self._made.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, self.dimension), dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
 
 
 class LazyEmbedder:

