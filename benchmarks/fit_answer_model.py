@@ -110,7 +110,7 @@ def collect(data_dir: Path, split: str) -> list[Item]:
     from knowledge import smalltalk
     from knowledge.base import KnowledgeBase
     from knowledge.chinese import to_simplified
-    from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
+    from knowledge.conversation import is_gibberish, is_instruction_attack, is_task_request, search_query
     from sme_advisor.settings import Settings
 
     kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=data_dir))
@@ -124,7 +124,7 @@ def collect(data_dir: Path, split: str) -> list[Item]:
         for item in load_items(path, split).items:
             question = item.question
             if kinds.get(item.id) == "small-talk" or smalltalk.intent_of(question) or is_gibberish(question) \
-                    or is_instruction_attack(question):
+                    or is_instruction_attack(question) or is_task_request(question):
                 continue
             asked = smalltalk.without_pleasantries(question)
             thought = kb.deliberate(asked, search_query(asked, list(item.history)))

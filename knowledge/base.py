@@ -13,7 +13,7 @@ import numpy as np
 
 from knowledge import answering, bridge, smalltalk
 from knowledge.catalog import Catalog
-from knowledge.conversation import is_gibberish, is_instruction_attack, search_query
+from knowledge.conversation import is_gibberish, is_instruction_attack, is_task_request, search_query
 from knowledge.deliberation import ANSWER_PASSAGES, Deliberation, deliberate
 from knowledge.embeddings import Embedder, LazyEmbedder, MemoEmbedder
 from knowledge.keyword_cache import KeywordIndexCache
@@ -206,6 +206,8 @@ class KnowledgeBase:
             return Answer(question=question, answer="", refused=False, outcome="conversation", intent=intent)
         if is_instruction_attack(question):
             return self._refusal(question, "instructions")
+        if is_task_request(question):
+            return self._refusal(question, "task")
         asked = smalltalk.without_pleasantries(question)
         query, condense_failure = search_query(asked, history), None
         if self.condenser is not None and history:

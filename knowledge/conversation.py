@@ -82,6 +82,28 @@ def search_query(question: str, history: Sequence[Turn]) -> str:
     return f"{previous.strip()} {question.strip()}"
 
 
+# A request to make something rather than a question to look up: translate, write code, a poem or a
+# joke, do a sum. The library holds no answer to these, however close "translation" or "function"
+# come to its words, so they are declined in so many words. Only the whole request at the start of
+# the message counts: "How do I write a business plan?" and "这份合同翻译成英文要多少钱？" ask.
+_TASK = re.compile(
+    r"^\s*(?:(?:please|pls|kindly|can\s+you|could\s+you|would\s+you|will\s+you)\s*,?\s*)?(?:"
+    r"translate\b|tell\s+me\s+a\s+(?:joke|story)\b|"
+    r"(?:write|compose|generate|create|draft)\s+(?:me\s+)?(?:an?\s+|some\s+)?(?:\w+\s+){0,2}"
+    r"(?:poem|song|haiku|story|joke|essay|limerick|function|program|script|code|class|sql\s+query|regex)\b|"
+    r"(?:calculate|compute|solve)\s+\d|what\s+is\s+\d+(?:\.\d+)?\s*[-+*/x×÷]\s*\d)",
+    re.IGNORECASE)
+_TASK_ZH = re.compile(
+    r"^\s*(?:请|麻烦|能不能|可以|你能)?\s*(?:帮我|给我|替我|为我)?\s*(?:"
+    r"把.{1,60}?(?:翻译|译)成|翻译(?:一下|成|为)?|"
+    r"(?:写|作|编)(?:一|几)?(?:首|篇|段|个)?[A-Za-z+# ]{0,12}(?:诗|歌|歌词|小说|故事|笑话|作文|代码|程序|函数|脚本)|"
+    r"讲(?:一)?个(?:笑话|故事)|(?:算|计算)一下\s*\d)")
+
+
+def is_task_request(question: str) -> bool:
+    return bool(_TASK.search(question) or _TASK_ZH.search(question))
+
+
 def is_instruction_attack(question: str) -> bool:
     return bool(_INJECTION.search(question) or _INJECTION_ZH.search(question))
 

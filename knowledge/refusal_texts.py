@@ -13,7 +13,7 @@ from typing import Literal, Sequence
 from knowledge.types import SourceInfo
 from sme_advisor.i18n import N_, translator
 
-Refusal = Literal["not_covered", "unclear", "instructions", "no_answer_sentence"]
+Refusal = Literal["not_covered", "unclear", "instructions", "task", "no_answer_sentence"]
 REASONS: dict[str, str] = {
     # Nothing in the library is close enough to the question.
     "not_covered": N_("My library doesn't cover this question."),
@@ -21,6 +21,9 @@ REASONS: dict[str, str] = {
     "unclear": N_("I couldn't make out a question there."),
     # "Ignore your instructions and …"
     "instructions": N_("I only answer questions from my library, and I can't take new instructions about how I work."),
+    # "Translate … into Japanese", "Write a Python function …", "tell me a joke".
+    "task": N_("I answer questions about running a business from my library; I don't translate, write code or "
+               "stories, or do sums."),
     # Related passages were found, but no sentence in them answers the question.
     "no_answer_sentence": N_("I found related passages, but none that answers this question."),
 }

@@ -77,7 +77,7 @@ class Answer:
     search_query: str | None = None
     # The question's language ("en" or "zh"): refusals and fixed texts around the answer use it.
     language: str = "en"
-    # Why it was refused, for programs: "not_covered", "unclear", "instructions", "no_answer_sentence".
+    # Why it was refused, for programs: "not_covered", "unclear", "instructions", "task", "no_answer_sentence".
     refusal: str | None = None
     # "answered"; "hedged" (the library only touches on it: the closest passages, said so); "refused";
     # "conversation" (a greeting, thanks, a question about the bot: a short reply, nothing cited).

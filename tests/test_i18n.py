@@ -149,6 +149,12 @@ def test_refusals_speak_the_questions_language(starter_kb: KnowledgeBase) -> Non
     assert attack.answer.startswith(f"I only answer questions from my library, and I can't take new instructions "
                                     f"about how I work. My library holds {shelf} documents.")
 
+    task = starter_kb.ask("请把“欢迎光临”翻译成日语。")
+    assert task.refused and task.refusal == "task" and task.language == "zh"
+    assert task.answer.startswith("我只根据资料库回答企业经营方面的问题，不做翻译、写代码、写作或计算。")
+    assert starter_kb.ask("Translate 'good morning' into Japanese.").answer.startswith(
+        "I answer questions about running a business from my library; I don't translate")
+
     answered = starter_kb.ask("How many little giants are based in Shanghai?")
     assert not answered.refused and answered.refusal is None and answered.language == "en"
 

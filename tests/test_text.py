@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.conversation import is_follow_up, is_instruction_attack, search_query
+from knowledge.conversation import is_follow_up, is_instruction_attack, is_task_request, search_query
 from knowledge.text import sentence_spans
 from knowledge.types import Turn
 
@@ -63,6 +63,19 @@ def test_instruction_attacks_are_recognised(question: str) -> None:
 @pytest.mark.parametrize("question", BUSINESS_QUESTIONS)
 def test_business_questions_are_not_taken_for_attacks(question: str) -> None:
     assert not is_instruction_attack(question)
+
+
+TASKS = ["请把“欢迎光临”翻译成日语。", "Translate 'good morning' into Japanese.", "Please write me a short poem about spring",
+         "Write a Python function that reverses a linked list.", "tell me a joke", "帮我写一首诗", "给我写一段Python代码",
+         "What is 17*23?", "Can you translate this contract into English?"]
+NOT_TASKS = ["How do I write a business plan?", "这份合同翻译成英文要多少钱？", "What should I write in a handover plan?",
+             "Who translates documents for export customs?", "How do I calculate my break-even point?",
+             "写一份交接班计划要包括什么？", "我们的代码管理流程怎么改进？"]
+
+
+def test_requests_to_make_something_are_told_apart_from_questions() -> None:
+    assert [q for q in TASKS if not is_task_request(q)] == []
+    assert [q for q in NOT_TASKS if is_task_request(q)] == []
 
 
 def test_a_documents_own_bracketed_numbers_never_pass_for_citations() -> None:
