@@ -245,13 +245,15 @@ def warm_asks(kb, questions: list[str], asks: int) -> dict[str, Any]:  # type: i
         kb.ask(question)  # the bot has answered before: models, keyword index and Chroma are warm
     ask_ms, dense_ms, embed_ms, bm25_ms = [], [], [], []
     by_language: dict[str, list[float]] = {}
+    outcomes: dict[str, int] = {}  # answered / hedged / refused: which path the times are of
     keywords = kb.keywords.get()
     for i in range(asks):
         question = questions[i % len(questions)]
         started = time.perf_counter()
-        kb.ask(question)
+        answer = kb.ask(question)
         ask_ms.append((time.perf_counter() - started) * 1000)
         by_language.setdefault(primary(question), []).append(ask_ms[-1])
+        outcomes[answer.outcome] = outcomes.get(answer.outcome, 0) + 1
         # The floor of the dense side: the query vectors this question needs (its own language's
         # model, and the other model for its dictionary words when the library holds both
         # languages), then one Chroma top-k per vector.
@@ -271,7 +273,8 @@ def warm_asks(kb, questions: list[str], asks: int) -> dict[str, Any]:  # type: i
         bm25_ms.append((time.perf_counter() - started) * 1000)
     return {"ask_ms": summary(ask_ms), "dense_floor_ms": summary(dense_ms), "embedding_ms": summary(embed_ms),
             "bm25_floor_ms": summary(bm25_ms), "asks": asks,
-            "ask_ms_by_language": {lang: {**summary(ms), "asks": len(ms)} for lang, ms in sorted(by_language.items())}}
+            "ask_ms_by_language": {lang: {**summary(ms), "asks": len(ms)} for lang, ms in sorted(by_language.items())},
+            "outcomes": outcomes}
 
 
 def upload(kb, lib: Library, work: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -468,7 +471,8 @@ def show(result: dict[str, Any]) -> str:
              f"warm ask           p50 {w['ask_ms']['p50']:.1f} ms  p95 {w['ask_ms']['p95']:.1f} ms  ({w['asks']} asks)",
              "  by question language: " + ", ".join(
                  f"{lang} p50 {m['p50']:.1f} ms p95 {m['p95']:.1f} ms ({m['asks']} asks)"
-                 for lang, m in w.get("ask_ms_by_language", {}).items()),
+                 for lang, m in w.get("ask_ms_by_language", {}).items())
+             + "; outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(w.get("outcomes", {}).items())),
              f"  floor: query embeddings+top-k p50 {w['dense_floor_ms']['p50']:.1f} ms  p95 {w['dense_floor_ms']['p95']:.1f} ms"
              f" (embeddings alone p50 {w['embedding_ms']['p50']:.1f} ms);"
              f"  BM25 p50 {w['bm25_floor_ms']['p50']:.1f} ms  p95 {w['bm25_floor_ms']['p95']:.1f} ms",
