@@ -402,6 +402,19 @@ def bot_rss(lib: Library, questions: list[str]) -> dict[str, Any]:
     return {k: round(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
 
+def server_rss(port: int) -> dict[str, int]:
+    """RSS of the `chroma run` serving `port` (MiB, now and high-water), read from /proc."""
+    for status in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = status.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"run" in argv and b"--port" in argv and argv[argv.index(b"--port") + 1] == str(port).encode():
+            fields = dict(line.split(":", 1) for line in (status.parent / "status").read_text().splitlines() if ":" in line)
+            return {"rss_mib": int(fields["VmRSS"].split()[0]) // 1024, "hwm_mib": int(fields["VmHWM"].split()[0]) // 1024}
+    return {}
+
+
 def disk_use(lib: Library) -> dict[str, float]:
     def size(path: Path) -> float:
         if path.is_file():
@@ -456,6 +469,8 @@ def measure(lib: Library, work: Path, args: argparse.Namespace, log: Any) -> dic
             result["reingest"] = reingest(kb, lib)
     finally:
         kb.close()
+    if lib.port:
+        result["server_rss"] = server_rss(lib.port)
     result["disk_mib"] = disk_use(lib)
     if not args.skip_sample:
         log("  ingest sample…")
@@ -482,7 +497,9 @@ def show(result: dict[str, Any]) -> str:
              f"(min {result['cold_start']['min_s']:.2f} s, CPU {result['cold_start']['cpu_median_s']:.2f} s, "
              f"{result['cold_start']['runs']} runs)",
              f"bot RSS (library loaded, 6 questions answered): {result['rss']['rss_mib']} MiB "
-             f"(high-water {result['rss']['hwm_mib']} MiB)",
+             f"(high-water {result['rss']['hwm_mib']} MiB)"
+             + (f"; the chroma server's after the run: {result['server_rss'].get('rss_mib')} MiB (high-water "
+                f"{result['server_rss'].get('hwm_mib')} MiB)" if result.get("server_rss") else ""),
              f"upload of {u['words']:,} words ({u['chunks']} chunks): ingest {u['ingest_s']:.2f} s "
              f"(its encoding alone {u['encode_s']:.2f} s), first answer {u['first_answer_s']:.3f} s "
              f"-> answerable after {u['answerable_s']:.2f} s, {u['over_encoding_s']:.2f} s over encoding; "
