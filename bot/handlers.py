@@ -273,7 +273,8 @@ async def show_quotes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if stored is None:
         await unavailable(update, context)
         return
-    await found.outbox.send(stored.chat_id, render.quote_messages(stored.answer), html=True,
+    gone = await asyncio.to_thread(found.kb.missing_chunks, [c.chunk_id for c in stored.answer.citations])
+    await found.outbox.send(stored.chat_id, render.quote_messages(stored.answer, gone=gone), html=True,
                             question=stored.answer.question, language=stored.answer.language)
     await acknowledge(query)
     if isinstance(query.message, Message):  # the quotes are shown now: keep only the votes under the answer

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 from knowledge.types import Answer, Citation
 from sme_advisor.i18n import translator
@@ -147,12 +147,17 @@ def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
     return split_html(answer_html(answer), limit)
 
 
-def quotes_html(answer: Answer) -> str:
-    """The verbatim passages behind an answer, one quote block per citation."""
+def quotes_html(answer: Answer, gone: Collection[str] = ()) -> str:
+    """The verbatim passages behind an answer, one quote block per citation; a passage in `gone`
+    (chunk ids no longer in the library) says so, since the answer is older than the library."""
+    tr = translator(answer.language)
     if not answer.citations:
-        return escape(translator(answer.language).gettext("This answer has no quoted passages."))
+        return escape(tr.gettext("This answer has no quoted passages."))
+    note = "\n<i>" + escape(tr.gettext("This passage is no longer in the library: its document was removed or "
+                                        "changed after this answer.")) + "</i>"
     return "\n\n".join(f"<b>[{c.n}] {escape(c.title)}</b>{_where(c.location)}\n"
-                         f"<blockquote expandable>{_in_context(c)}</blockquote>" for c in answer.citations)
+                         f"<blockquote expandable>{_in_context(c)}</blockquote>{note if c.chunk_id in gone else ''}"
+                         for c in answer.citations)
 
 
 def _in_context(citation: Citation) -> str:
@@ -165,8 +170,8 @@ def _in_context(citation: Citation) -> str:
     return f"{before}<b>{escape(' '.join(citation.quote.split()))}</b>{after}"
 
 
-def quote_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
-    return split_html(quotes_html(answer), limit)
+def quote_messages(answer: Answer, limit: int = MESSAGE_LIMIT, gone: Collection[str] = ()) -> list[str]:
+    return split_html(quotes_html(answer, gone), limit)
 
 
 def titled_list(title: str, lines: Iterable[str], footer: str = "", limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -144,6 +144,10 @@ class KnowledgeBase:
     def chunk(self, chunk_id: str) -> Chunk | None:
         return self.catalog.chunks([chunk_id]).get(chunk_id)
 
+    def missing_chunks(self, chunk_ids: Sequence[str]) -> set[str]:
+        """Those of `chunk_ids` the library no longer holds (their document removed or changed)."""
+        return set(chunk_ids) - set(self.catalog.chunks(list(chunk_ids)))
+
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         found = self.catalog.chunks(self.catalog.chunk_ids_of(doc_id))
         return sorted(found.values(), key=lambda c: c.position)

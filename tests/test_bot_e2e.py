@@ -211,6 +211,7 @@ async def test_admin_upload_is_ingested_then_answered_listed_and_removable(bot: 
     chat = next(_chats)
     reply = await bot.ask(chat, "How much is an apprenticeship voucher for a bakery worth?")
     assert "4,800" in reply["text"] and "Apprenticeship vouchers for bakeries" in reply["text"]
+    quotes = next(b for b in buttons(reply) if b.startswith("q:"))
 
     listing = await bot.ask(ADMIN, "/sources")
     assert "bakery-apprenticeship-vouchers" in listing["text"] and f"{len(starter_files()) + 1} documents" in listing["text"]
@@ -223,6 +224,12 @@ async def test_admin_upload_is_ingested_then_answered_listed_and_removable(bot: 
     removed = await bot.server.wait_for("editMessageText", chat_id=ADMIN, after=mark)
     assert "Removed bakery-apprenticeship-vouchers" in removed.text
     assert bot.kb.source("bakery-apprenticeship-vouchers") is None
+
+    # The owner opens the earlier answer's passages after the removal: shown, and said to be gone.
+    mark = bot.server.mark()
+    await bot.server.push(callback_update(chat, chat, 1, quotes))
+    shown = await bot.reply(chat, mark, contains="<blockquote")
+    assert "4,800" in shown["text"] and "<i>This passage is no longer in the library" in shown["text"]
 
 
 async def test_admin_upload_of_an_unreadable_file_reports_why(bot: Bot) -> None:

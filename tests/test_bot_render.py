@@ -77,6 +77,19 @@ def test_a_quote_stands_in_bold_between_the_sentences_around_it() -> None:
     assert check(quotes)
 
 
+def test_a_passage_no_longer_in_the_library_says_so_in_the_answers_language() -> None:
+    kept = Citation(1, "guide", "Guide", "guide:1", "Insure receivables.")
+    gone = Citation(2, "old", "Old", "old:1", "Ship by sea.")
+    [quotes] = render.quote_messages(Answer(question="q", answer="x [1] [2]", refused=False, citations=[kept, gone]),
+                                     gone={"old:1"})
+    first, second = quotes.split("<b>[2]")
+    assert "no longer in the library" not in first
+    assert "</blockquote>\n<i>This passage is no longer in the library" in second and check(quotes)
+    [chinese] = render.quote_messages(Answer(question="问", answer="x [1]", refused=False, citations=[gone],
+                                             language="zh"), gone={"old:1"})
+    assert "<i>这段内容已不在资料库中" in chinese and check(chinese)
+
+
 def test_sources_list_one_line_per_document_with_its_markers() -> None:
     answer = _answer("First [1]. Second [2]. Third [3].", ["q1", "q2", "q3"], titles=["Alpha", "Beta", "Alpha"])
     [message] = render.answer_messages(answer)
