@@ -270,9 +270,10 @@ def _stored_vector(known: SentenceVectors | None, model: str, start: int, end: i
 def other_language_first(ranked: Sequence[ScoredChunk], candidates: Sequence[Candidate], scores: Scores,
                          language: str) -> list[ScoredChunk]:
     """The ranking, with passages in another language than the question's moved to the front when
-    no sentence in the question's own language is relevant, or the sentence quoted first is theirs. Fused ranks cannot compare languages
-    (a dictionary's words rank lower than the question itself), and an owner reads best in the
-    language they asked in, so the other language leads only where the own language has nothing."""
+    no sentence in the question's own language is relevant, or the sentence quoted first is theirs.
+    Fused ranks cannot compare languages (a dictionary's words rank lower than the question
+    itself), and an owner reads best in the language they asked in, so the other language leads
+    only where the own language has nothing better."""
     best: dict[str, float] = {}
     for candidate, score in zip(candidates, scores.ranking):
         best[candidate.chunk.chunk_id] = max(best.get(candidate.chunk.chunk_id, -9.0), float(score))

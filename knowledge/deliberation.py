@@ -133,16 +133,22 @@ def _judges(settings: Settings, embedders: Mapping[str, Embedder], index: Keywor
                     # its background.
                     asked = embedder.embed_queries([to_simplified(focus)])[0]
                     readings.append(answering.Reading([(asked, 0.6), (qv.vector, 0.4)], own_terms))
-            else:  # a follow-up: its own words matter most, the previous question sets the scene
+            else:
                 own = embedder.embed_queries([to_simplified(question)])[0]
-                readings.append(answering.Reading([(own, 0.65), (qv.vector, 0.35)], follow_terms))
-                # ...and read whole, as searched: "how many of them are listed?" after "what
-                # are the little giants?" is a question about little giants.
-                readings.append(answering.Reading([(qv.vector, 1.0)], searched_terms))
+                readings.extend(_follow_up_readings(own, qv.vector, follow_terms, searched_terms))
         calibrated = refusal.calibration(settings, embedder.model_id, result.language)
         judges[passage_lang] = answering.Judge(embedder, readings, calibrated.threshold, calibrated.scale)
         every.extend(readings)
     return judges, every
+
+
+def _follow_up_readings(asked: np.ndarray, searched: np.ndarray, asked_terms: QuestionTerms,
+                        searched_terms: QuestionTerms) -> list[answering.Reading]:
+    """A follow-up read twice: its own words matter most and the previous question sets the scene;
+    and whole, as searched: "how many of them are listed?" after "what are the little giants?" is
+    a question about little giants."""
+    return [answering.Reading([(asked, 0.65), (searched, 0.35)], asked_terms),
+            answering.Reading([(searched, 1.0)], searched_terms)]
 
 
 def _across_judge(settings: Settings, reader: Embedder, index: KeywordIndex, question: str, query: str,
@@ -161,9 +167,7 @@ def _across_judge(settings: Settings, reader: Embedder, index: KeywordIndex, que
     if query == question:
         readings = [answering.Reading([(vector(question), 1.0)], terms)]
     else:
-        asked, searched = vector(question), vector(query)
-        readings = [answering.Reading([(asked, 0.65), (searched, 0.35)], terms),
-                    answering.Reading([(searched, 1.0)], terms)]
+        readings = _follow_up_readings(vector(question), vector(query), terms, terms)
     calibrated = refusal.across_calibration(settings, reader.model_id, result.language)
     return answering.Judge(reader, readings, calibrated.threshold, calibrated.scale)
 
