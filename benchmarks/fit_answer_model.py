@@ -1,10 +1,13 @@
 """Fits knowledge/answer_model.json on the development splits: which sentence to quote, and when to
 answer, hedge or refuse.
 
-    .venv/bin/python benchmarks/fit_answer_model.py [--data-dir DIR] [--write]
+    .venv/bin/python benchmarks/fit_answer_model.py [--data-dir DIR] [--english-shelf-dir DIR2] [--write]
 
 The library is the starter shelf padded with the same-domain documents of tests/fixtures/padding
-(built in DIR on first use, reused afterwards). For every dev item of the question sets
+(built in DIR on first use, reused afterwards). The set of Chinese owners over an English library
+(evaluation/sets/english_shelf.jsonl) is asked of that library without its Chinese documents (the
+English starter articles and the padding, built in DIR2): where Chinese documents answer, Chinese
+questions never show how the English passages read to them. For every dev item of the question sets
 (evaluation/sets/*.jsonl; small talk, instruction attacks and gibberish never reach this model):
 
 1. Sentence weights: a listwise softmax over the candidate sentences of each answerable item, the
@@ -13,7 +16,9 @@ The library is the starter shelf padded with the same-domain documents of tests/
 2. The decision: logistic regression of "answerable" on the question-level evidence, then two cut
    points on its probability: `hedge_at`, the highest that keeps false refusals within
    MAX_FALSE_REFUSALS, and `answer_at`, the lowest at or above it that answers no more than
-   MAX_OOS_ANSWERED of the out-of-scope items outright.
+   MAX_OOS_ANSWERED of the out-of-scope items outright. Items whose best sentence is in the other
+   language than the question's get a model of their own (`decision_across`), with the
+   same-language model's weight for unknown terms and no out-of-scope item answered outright.
 
 It prints the dev figures each step reaches; the gate split is never read. `--write` saves the model.
 """
@@ -42,6 +47,9 @@ MAX_ANSWER_SENTENCES = 4  # Settings.answer_max_sentences
 MAX_SENTENCES = 3.0  # on average, in the chosen margins' answers
 L2_SENTENCE = 0.05
 L2_DECISION = 0.02
+# The across-language decision learns from a few dozen items: weights kept small (0.02, 0.1 and 0.3
+# reached the same dev figures).
+L2_ACROSS = 0.1
 
 
 @dataclass
@@ -59,10 +67,11 @@ class Item:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", default=str(Path("/tmp") / "sme-fit-library"))
+    parser.add_argument("--english-shelf-dir", default=str(Path("/tmp") / "sme-fit-english-shelf"))
     parser.add_argument("--split", default="dev")
     parser.add_argument("--write", action="store_true", help="save knowledge/answer_model.json")
     args = parser.parse_args()
-    items = collect(Path(args.data_dir), args.split)
+    items = collect(Path(args.data_dir), args.split) + collect(Path(args.english_shelf_dir), args.split, english_shelf=True)
     answerable = [i for i in items if i.answerable and i.positive.any()]
     print(f"{len(items)} {args.split} items: {sum(i.answerable for i in items)} answerable "
           f"({len(answerable)} with a key fact among the candidates), {sum(not i.answerable for i in items)} out of scope")
@@ -81,20 +90,40 @@ def main() -> None:
 
     rows = np.array([[decision_row(item, weights)[name] for name in DECISION_FEATURES] for item in items])
     labels = np.array([1.0 if item.answerable else 0.0 for item in items])
-    bias, coef = fit_logistic(rows, labels)
-    probability = 1 / (1 + np.exp(-(bias + rows @ coef)))
-    hedge_at, answer_at = cut_points(probability, labels)
+    # A best sentence in the other language than the question's is decided by a model of its own
+    # (knowledge/answer_model.py): its evidence sits on another scale.
     across = rows[:, DECISION_FEATURES.index("cross_language")] > 0
-    answer_across_at = max(answer_at, _centred(_above(probability[across & (labels == 0)]), probability))
-    report(items, probability, hedge_at, answer_at, answer_across_at, across)
+    probability = np.zeros(len(items))
+    hedge_at, answer_at = np.zeros(len(items)), np.zeros(len(items))
+    fitted: dict[str, dict] = {}
+    for name, chosen in (("decision", ~across), ("decision_across", across)):
+        x = rows[chosen].copy()
+        x[:, DECISION_FEATURES.index("cross_language")] = 0.0
+        fixed = {} if name == "decision" else {
+            # Terms the library never mentions ("VAT", "UK") mean the same whatever language the
+            # quote is in; the across items (Chinese questions over English articles have none)
+            # cannot teach it, so the same-language model's weight holds.
+            DECISION_FEATURES.index("unknown_terms"): fitted["decision"]["weights"]["unknown_terms"]}
+        bias, coef = fit_logistic(x, labels[chosen], l2=L2_DECISION if name == "decision" else L2_ACROSS, fixed=fixed)
+        probability[chosen] = 1 / (1 + np.exp(-(bias + x @ coef)))
+        hedge, answer = cut_points(probability[chosen], labels[chosen])
+        if name == "decision_across":
+            # Few items, and the weakest evidence: no out-of-scope one of them is answered outright.
+            oos = probability[chosen][labels[chosen] == 0]
+            answer = max(answer, float(oos.max()) + 1e-6 if len(oos) else answer)
+        hedge_at[chosen], answer_at[chosen] = hedge, answer
+        fitted[name] = {"bias": round(float(bias), 4),
+                        "weights": {n: round(float(c), 4) for n, c in zip(DECISION_FEATURES, coef) if n != "cross_language"},
+                        "answer_at": round(float(answer), 4), "hedge_at": round(float(hedge), 4)}
+        print(f"{name}: {int(chosen.sum())} items ({int(labels[chosen].sum())} answerable), hedge from {hedge:.3f}, "
+              f"answer from {answer:.3f}")
+    report(items, probability, hedge_at, answer_at)
     model = {
-        "fitted_on": f"{args.split} splits of evaluation/sets/*.jsonl over the starter shelf + tests/fixtures/padding",
+        "fitted_on": f"{args.split} splits of evaluation/sets/*.jsonl over the starter shelf + tests/fixtures/padding "
+                     f"({ENGLISH_SHELF.name}: over its English articles + the padding)",
         "sentence": {name: round(float(w), 4) for name, w in zip(SENTENCE_FEATURES, weights)},
         "select": chosen_margins,
-        "decision": {"bias": round(float(bias), 4),
-                     "weights": {name: round(float(c), 4) for name, c in zip(DECISION_FEATURES, coef)},
-                     "answer_at": round(float(answer_at), 4), "hedge_at": round(float(hedge_at), 4),
-                     "answer_across_at": round(float(answer_across_at), 4)},
+        **fitted,
     }
     print(json.dumps(model, indent=2))
     if args.write:
@@ -103,7 +132,10 @@ def main() -> None:
         print(f"wrote {path}")
 
 
-def collect(data_dir: Path, split: str) -> list[Item]:
+ENGLISH_SHELF = ROOT / "evaluation" / "sets" / "english_shelf.jsonl"
+
+
+def collect(data_dir: Path, split: str, english_shelf: bool = False) -> list[Item]:
     from evaluation.dataset import load_items
     from ingest.pipeline import ingest_paths
     from ingest.starter import ingest_starter
@@ -113,12 +145,16 @@ def collect(data_dir: Path, split: str) -> list[Item]:
     from knowledge.conversation import is_gibberish, is_instruction_attack, is_task_request, search_query
     from sme_advisor.settings import Settings
 
-    kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=data_dir))
-    if kb.is_empty():
+    kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=data_dir, auto_ingest_starter=False))
+    if english_shelf:
+        starter = ROOT / "ingest" / "starter_library"
+        ingest_paths(kb, sorted(p for p in starter.glob("*.txt") if not p.name.startswith("zh-")))
+    elif kb.is_empty():
         ingest_starter(kb)
     ingest_paths(kb, [ROOT / "tests" / "fixtures" / "padding"], topics=["general-business"])
     items: list[Item] = []
-    for path in sorted((ROOT / "evaluation" / "sets").glob("*.jsonl")):
+    sets = [ENGLISH_SHELF] if english_shelf else sorted(set((ROOT / "evaluation" / "sets").glob("*.jsonl")) - {ENGLISH_SHELF})
+    for path in sets:
         kinds = {json.loads(line)["id"]: json.loads(line).get("kind") for line in path.read_text().splitlines()
                  if line.strip()}
         for item in load_items(path, split).items:
@@ -231,16 +267,24 @@ def decision_row(item: Item, weights: np.ndarray) -> dict[str, float]:
     return row or {"best_relevance": -1.0}
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 20000, rate: float = 0.1) -> tuple[float, np.ndarray]:
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = (x - mean) / std
-    w, b = np.zeros(x.shape[1]), 0.0
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 20000, rate: float = 0.1,
+                 l2: float = L2_DECISION, fixed: dict[int, float] | None = None) -> tuple[float, np.ndarray]:
+    """Logistic regression on standardised features; `fixed` columns keep the given coefficient."""
+    fixed = fixed or {}
+    free = [j for j in range(x.shape[1]) if j not in fixed]
+    offset = sum((x[:, j] * c for j, c in fixed.items()), np.zeros(len(y)))
+    mean, std = x[:, free].mean(axis=0), x[:, free].std(axis=0) + 1e-9
+    z = (x[:, free] - mean) / std
+    w, b = np.zeros(len(free)), 0.0
     for _ in range(steps):
-        p = 1 / (1 + np.exp(-(z @ w + b)))
-        w -= rate * (z.T @ (p - y) / len(y) + L2_DECISION * w)
+        p = 1 / (1 + np.exp(-(z @ w + b + offset)))
+        w -= rate * (z.T @ (p - y) / len(y) + l2 * w)
         b -= rate * float(np.mean(p - y))
-    coef = w / std
-    return b - float(mean @ coef), coef
+    coef = np.zeros(x.shape[1])
+    coef[free] = w / std
+    for j, c in fixed.items():
+        coef[j] = c
+    return b - float(mean @ coef[free]), coef
 
 
 def cut_points(probability: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -255,29 +299,20 @@ def cut_points(probability: np.ndarray, labels: np.ndarray) -> tuple[float, floa
     return _centred(hedge_at, probability), _centred(answer_at, probability)
 
 
-def _above(values: np.ndarray) -> float:
-    """Just above the highest of `values` (no out-of-scope item across languages is answered)."""
-    return float(values.max()) + 1e-6 if len(values) else 0.0
-
-
 def _centred(cut: float, probability: np.ndarray) -> float:
     below = probability[probability < cut]
     return (cut + below.max()) / 2 if len(below) else cut
 
 
-def report(items: list[Item], probability: np.ndarray, hedge_at: float, answer_at: float, answer_across_at: float,
-           across: np.ndarray) -> None:
-    answer_cut = np.where(across, answer_across_at, answer_at)
-    outcome = np.where(probability >= answer_cut, "answered", np.where(probability >= hedge_at, "hedged", "refused"))
+def report(items: list[Item], probability: np.ndarray, hedge_at: np.ndarray, answer_at: np.ndarray) -> None:
+    outcome = np.where(probability >= answer_at, "answered", np.where(probability >= hedge_at, "hedged", "refused"))
     for kind in sorted({i.kind or ("out-of-scope" if not i.answerable else "direct") for i in items}):
         chosen = [n for n, i in enumerate(items) if (i.kind or ("out-of-scope" if not i.answerable else "direct")) == kind]
         counts = {o: sum(1 for n in chosen if outcome[n] == o) for o in ("answered", "hedged", "refused")}
         print(f"  {kind:14s} {len(chosen):4d}  " + "  ".join(f"{o} {c}" for o, c in counts.items()))
     labels = np.array([i.answerable for i in items])
-    print(f"cut points: hedge from {hedge_at:.3f}, answer from {answer_at:.3f} (across languages "
-          f"{answer_across_at:.3f}); false refusals "
-          f"{np.mean(outcome[labels] == 'refused'):.3f}, out of scope refused {np.mean(outcome[~labels] == 'refused'):.3f}, "
-          f"answered outright {np.mean(outcome[~labels] == 'answered'):.3f}")
+    print(f"false refusals {np.mean(outcome[labels] == 'refused'):.3f}, out of scope refused "
+          f"{np.mean(outcome[~labels] == 'refused'):.3f}, answered outright {np.mean(outcome[~labels] == 'answered'):.3f}")
     for n in np.argsort(probability):
         item = items[n]
         wrong = (item.answerable and outcome[n] == "refused") or (not item.answerable and outcome[n] != "refused")

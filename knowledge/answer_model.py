@@ -8,7 +8,10 @@ only check them. Weights are in relevance units: a sentence's own relevance has 
 Decision: p = logistic(bias + Σ weight · feature) is the probability that the library answers the
 question. At or above `answer_at` the best sentences are quoted (`answer_across_at` when they are in
 the other language than the question's); from `hedge_at` the reply says the library only touches on
-the question and offers the closest passages; below, it is refused.
+the question and offers the closest passages; below, it is refused. When the best sentence is in the
+other language, a model of its own decides (`decision_across`): evidence read across languages
+(dictionary words, the multilingual model's weaker cosines) sits on another scale, and one model for
+both kinds either refused Chinese owners over English articles or hedged English questions it answers.
 """
 
 from __future__ import annotations
@@ -48,14 +51,19 @@ class DecisionModel:
     # A quote in the other language than the question's is matched through dictionary words, the
     # weakest evidence there is: it is said outright only from this probability, else hedged.
     answer_across_at: float = 1.0
+    across: DecisionModel | None = None  # for a best sentence in the other language, when fitted
 
     def outcome(self, features: Mapping[str, float]) -> str:
+        if features.get("cross_language") and self.across is not None:
+            return self.across.outcome({**features, "cross_language": 0.0})
         p = self.probability(features)
         if p >= (self.answer_across_at if features.get("cross_language") else self.answer_at):
             return "answered"
         return "hedged" if p >= self.hedge_at else "refused"
 
     def probability(self, features: Mapping[str, float]) -> float:
+        if features.get("cross_language") and self.across is not None:
+            return self.across.probability({**features, "cross_language": 0.0})
         z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -95,6 +103,13 @@ def decision_model() -> DecisionModel:
     data = _load().get("decision")
     if not data:
         return _THRESHOLD_ONLY
+    across = _load().get("decision_across")
     return DecisionModel(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
                          float(data["answer_at"]), float(data["hedge_at"]),
-                         float(data.get("answer_across_at", data["answer_at"])))
+                         float(data.get("answer_across_at", data["answer_at"])),
+                         _model(across) if across else None)
+
+
+def _model(data: Mapping) -> DecisionModel:  # type: ignore[type-arg]
+    return DecisionModel(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
+                         float(data["answer_at"]), float(data["hedge_at"]), float(data["answer_at"]))

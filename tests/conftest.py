@@ -63,6 +63,18 @@ def starter_kb(open_kb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kn
 
 
 @pytest.fixture(scope="session")
+def english_shelf_kb(open_kb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:  # type: ignore[no-untyped-def]
+    """The English starter articles among the padding, without the Chinese shelf: what Chinese owners
+    meet in a library of English documents (evaluation/sets/english_shelf.jsonl)."""
+    kb = open_kb(tmp_path_factory.mktemp("english-shelf"))
+    english = sorted(p for p in starter_files() if not p.name.startswith("zh-"))
+    report = ingest_paths(kb, english).merge(ingest_paths(kb, [PADDING_DIR], topics=["general-business"]))
+    assert report.ok and len(report.added) >= 25, report.failed
+    yield kb
+    kb.close()
+
+
+@pytest.fixture(scope="session")
 def padded_kb(open_kb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:  # type: ignore[no-untyped-def]
     """The starter library among same-domain business documents written for the purpose."""
     kb = open_kb(tmp_path_factory.mktemp("padded"))

@@ -485,3 +485,25 @@ def test_eval_against_a_baseline_compares_everything_in_the_terminal_and_html(ru
     failures = dom[dom.index('id="failures"'):]
     assert "<th>expected keywords</th>" in failures and "262" in failures
     assert "vs baseline" in dom  # the headline cards carry their deltas
+
+
+def test_english_shelf_set_is_chinese_owners_over_english_sources_with_literal_key_facts() -> None:
+    from knowledge.language import primary
+
+    loaded = load_items(ROOT / "evaluation" / "sets" / "english_shelf.jsonl")
+    assert not loaded.errors
+    items = loaded.items
+    answerable = [i for i in items if i.answerable]
+    assert len(answerable) >= 24 and len(items) - len(answerable) >= 12
+    for group in (answerable, [i for i in items if not i.answerable]):
+        splits = [i.split for i in group]
+        assert abs(splits.count("dev") - splits.count("gate")) <= 1
+    english = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "ingest" / "starter_library").glob("*.txt")
+               if not p.name.startswith("zh-")}
+    english |= {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "tests" / "fixtures" / "padding").glob("*.md")}
+    for item in items:
+        assert primary(item.question) == "zh", item.id
+        assert item.lang == ("zh-en" if item.answerable else "zh-oos"), item.id
+        assert set(item.expected_sources) <= set(english), item.id
+        for keyword in item.expected_keywords:
+            assert any(keyword.lower() in english[s].lower() for s in item.expected_sources), (item.id, keyword)

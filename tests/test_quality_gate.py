@@ -19,6 +19,7 @@ from evaluation.scoring import score_item, summarize
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION_SET = ROOT / "evaluation" / "sets" / "starter.jsonl"
 BILINGUAL_SET = ROOT / "evaluation" / "sets" / "bilingual.jsonl"
+ENGLISH_SHELF_SET = ROOT / "evaluation" / "sets" / "english_shelf.jsonl"
 
 
 def test_gate_split_meets_the_agreed_thresholds(starter_kb, models_dir: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -49,6 +50,24 @@ def test_bilingual_gate_split_meets_the_per_language_thresholds(starter_kb, mode
                                 env={"COLUMNS": "200"})
     report = json.loads(report_path.read_text())
     assert set(report["summary"]["by_lang"]) == {"zh-zh", "zh-en", "en-zh", "zh-oos", "en-oos"}
+    assert result.exit_code == 0, result.output
+
+
+def test_chinese_owners_over_an_english_library_meet_their_gate(english_shelf_kb, models_dir: Path,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path, monkeypatch) -> None:
+    """Owners' own Chinese questions over the English articles and the padding, no Chinese document
+    in the library: answered from the English passages, and what it does not cover refused."""
+    monkeypatch.setenv("SME_ADVISOR_DATA_DIR", str(english_shelf_kb.settings.data_dir))
+    monkeypatch.setenv("SME_ADVISOR_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("LLM_PROVIDER", "none")
+    from sme_advisor.cli import app
+
+    report_path = tmp_path / "english-shelf-gate.json"
+    result = CliRunner().invoke(app, ["eval", str(ENGLISH_SHELF_SET), "--split", "gate", "--out", str(report_path),
+                                      "--thresholds", str(ROOT / "evaluation" / "thresholds_english_shelf.json")],
+                                env={"COLUMNS": "200"})
+    report = json.loads(report_path.read_text())
+    assert set(report["summary"]["by_lang"]) == {"zh-en", "zh-oos"}
     assert result.exit_code == 0, result.output
 
 
