@@ -30,7 +30,7 @@ from knowledge.text import content_words
 if TYPE_CHECKING:
     from knowledge.keyword import KeywordIndex
 
-AnswerType = Literal["number", "date", "name", "requirement", "list"]
+AnswerType = Literal["frequency", "number", "date", "name", "requirement", "list"]
 # Words of an owner's phrasing that say nothing about the subject ("any advice?", "I'm worried…").
 FILLER = frozenset("""i'm i've i'd i'll we're we've we'd you're it's that's what's there's don't doesn't didn't can't
     won't isn't aren't wasn't advice tip tips help idea ideas suggest suggestion suggestions anyone someone anybody
@@ -140,8 +140,11 @@ def _stem_in(stem: str, stems: set[str]) -> bool:
 
 # --- the kind of answer a question wants ---------------------------------------------------------
 _WANTS = (
+    # "How often…" wants "every Monday", "weekly", "twice a year" — often no digit at all.
+    ("frequency", re.compile(r"\bhow\s+(?:often|frequently)\b|(?:多久|多长时间)\w{0,4}一次|隔多久|多频繁|频率|频次",
+                             re.IGNORECASE)),
     ("number", re.compile(
-        r"\bhow\s+(?:many|much|big|large|long|high|low|often|far)\b|\bwhat\s+(?:share|proportion|percentage|percent|"
+        r"\bhow\s+(?:many|much|big|large|long|high|low|far)\b|\bwhat\s+(?:share|proportion|percentage|percent|"
         r"fraction|number|amount|rate|size|price|fee|cost|target)\b|\bwhat\s+(?:is|are|was|were)\s+(?:the\s+)?"
         r"(?:share|proportion|percentage|number|amount|rate|fee|cost|target)\b|\bworth\b|"
         r"多少|几[家个年天次成倍月]|多大|多高|多长|多久|比例|占比|百分之|几年|金额|费用是|税率", re.IGNORECASE)),
@@ -185,7 +188,16 @@ _LIST = re.compile(_ITEM + r",\s+" + _ITEM + r",?\s+(?:and|or)\s+[A-Za-z]|" + _I
                    re.IGNORECASE)
 
 
+_FREQUENCY = re.compile(r"\b(?:every|each|per)\s+(?:\w+\s+)?(?:day|week|month|quarter|year|monday|tuesday|wednesday|"
+                        r"thursday|friday|morning|evening|shift|season)s?\b|\b(?:daily|weekly|monthly|quarterly|"
+                        r"annually|yearly|fortnightly|hourly|biweekly)\b|\b(?:once|twice|\w+\s+times)\s+(?:a|an|per|every)\b|"
+                        r"每(?:个|隔)?[天日周月年季]|每个?(?:星期|礼拜|季度|工作日)|[一两二三四五六七八九十\d]+次",
+                        re.IGNORECASE)
+
+
 def has_type(sentence: str, kind: AnswerType) -> bool:
+    if kind == "frequency":
+        return bool(_FREQUENCY.search(sentence))
     if kind == "requirement":
         return bool(_REQUIREMENT.search(sentence))
     if kind == "list":
