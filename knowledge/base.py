@@ -19,7 +19,7 @@ from knowledge.embeddings import Embedder, LazyEmbedder, MemoEmbedder
 from knowledge.keyword_cache import KeywordIndexCache
 from knowledge.language import Language, primary
 from knowledge.locking import LibraryLock, owner_description
-from knowledge.refusal_texts import Refusal, hedge_text, join_sentences, library_overview, refusal_text
+from knowledge.refusal_texts import Refusal, across_text, hedge_text, join_sentences, library_overview, refusal_text
 from knowledge.retrieval import HybridRetriever, RetrievalResult
 from knowledge.sentences import SentenceVectors
 from knowledge.store import PassageStores, drop_unused_collections, passage_language
@@ -199,6 +199,10 @@ class KnowledgeBase:
                 answer.answer = join_sentences(answer.answer, self.library_overview(answer.language), answer.language)
         elif answer.outcome == "hedged":
             answer.answer = f"{hedge_text(answer.language)}\n\n{answer.answer}"
+        elif answer.mode == "extractive" and answer.citations:
+            quoted = {passage_language(c.quote) for c in answer.citations}
+            if len(quoted) == 1 and answer.language not in quoted:  # an owner told why the quote is in English
+                answer.answer = f"{across_text(quoted.pop(), answer.language)}\n\n{answer.answer}"
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
 

@@ -29,6 +29,10 @@ REASONS: dict[str, str] = {
 }
 # Weak but related evidence: said plainly before the closest passages are quoted.
 HEDGE = N_("My library only touches on this; it has no passage that answers it directly. The closest passages:")
+# An extractive answer quoted from the other language than the question's, said before the quotes
+# (which stay verbatim), keyed by the quotes' language.
+ACROSS = {"en": N_("My library answers this in English; the passages, as written:"),
+          "zh": N_("My library answers this in Chinese; the passages, as written:")}
 OVERVIEW_TOPICS = 8
 OVERVIEW_TITLES = 5
 
@@ -41,6 +45,10 @@ def refusal_text(reason: str, language: str, sources: Sequence[SourceInfo]) -> s
 
 def hedge_text(language: str) -> str:
     return translator(language).gettext(HEDGE)
+
+
+def across_text(quotes_language: str, language: str) -> str:
+    return translator(language).gettext(ACROSS[quotes_language])
 
 
 def join_sentences(first: str, second: str, language: str) -> str:

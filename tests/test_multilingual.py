@@ -55,6 +55,7 @@ def test_a_chinese_owner_over_the_english_articles(open_kb, tmp_path: Path) -> N
     assert not answer.refused and answer.language == "zh"
     assert answer.citations[0].doc_id == "little-giants-growing" and _verbatim(kb, answer)
     assert "TMI Robotics" in answer.answer
+    assert answer.answer.startswith("我的资料库是用英文回答这个问题的")  # why the quote is in English
     # The English sentences were read by the multilingual model itself, and it remembers them.
     assert kb.across_reader is not None and len(kb.across_reader._made) > 0
     assert kb.ask("明天上海的天气怎么样？").refused
@@ -67,6 +68,10 @@ def test_an_english_owner_over_chinese_documents(open_kb, tmp_path: Path) -> Non
     answer = kb.ask("What share of revenue must a specialised SME spend on research and development?")
     assert not answer.refused
     assert answer.citations[0].doc_id == "zh-specialized-sme-policy" and _verbatim(kb, answer)
+    # Said first, in English: why the quotes are Chinese (answered), or that they only come close (hedged).
+    lead = {"answered": "My library answers this in Chinese; the passages, as written:",
+            "hedged": "My library only touches on this"}[answer.outcome]
+    assert answer.answer.startswith(lead)
     assert kb.ask("What's the weather in Paris tomorrow?").refused
     kb.close()
 
@@ -78,6 +83,7 @@ def test_in_a_bilingual_library_the_questions_own_language_is_quoted(starter_kb)
     chinese = starter_kb.ask("小巨人企业的研发投入有什么要求？")
     assert not chinese.refused and all(passage_language(starter_kb.chunk(c.chunk_id).text) == "zh"
                                        for c in chinese.citations)
+    assert not english.answer.startswith("My library") and not chinese.answer.startswith("我的资料库")
 
 
 def test_chinese_questions_the_library_does_not_cover_are_refused(starter_kb) -> None:  # type: ignore[no-untyped-def]
