@@ -83,7 +83,7 @@ def main() -> None:
             n = len(rows)
             print(f"{mode:10} {lang:6} {n:3d} {sum(r[0] for r in rows) / n:6.3f} {sum(r[1] for r in rows) / n:6.3f} "
                   f"{sum(r[2] for r in rows) / n:6.3f}")
-        terms = len(index._retriever.vocab_dict)
+        terms = len(index.vocabulary)
         print(f"{mode:10} build {build_s:.2f} s, {terms} terms, query {1000 * query_s / len(items):.1f} ms avg\n")
 
 
