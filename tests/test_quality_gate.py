@@ -22,33 +22,29 @@ BILINGUAL_SET = ROOT / "evaluation" / "sets" / "bilingual.jsonl"
 ENGLISH_SHELF_SET = ROOT / "evaluation" / "sets" / "english_shelf.jsonl"
 
 
-def test_gate_split_meets_the_agreed_thresholds(starter_kb, models_dir: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SME_ADVISOR_DATA_DIR", str(starter_kb.settings.data_dir))
+def _gate(kb, models_dir: Path, tmp_path: Path, monkeypatch, question_set: Path, thresholds: str):  # type: ignore[no-untyped-def]
+    """`sme-advisor eval` of the set's gate split over `kb`'s library, with the thresholds file:
+    the CLI's result and the JSON report."""
+    monkeypatch.setenv("SME_ADVISOR_DATA_DIR", str(kb.settings.data_dir))
     monkeypatch.setenv("SME_ADVISOR_MODELS_DIR", str(models_dir))
     monkeypatch.setenv("LLM_PROVIDER", "none")
     from sme_advisor.cli import app
 
-    report_path = tmp_path / "gate.json"
-    result = CliRunner().invoke(app, ["eval", str(QUESTION_SET), "--split", "gate", "--out", str(report_path),
-                                      "--thresholds", str(ROOT / "evaluation" / "thresholds.json")],
-                                env={"COLUMNS": "200"})
+    report_path = tmp_path / f"{question_set.stem}-gate.json"
+    result = CliRunner().invoke(app, ["eval", str(question_set), "--split", "gate", "--out", str(report_path),
+                                      "--thresholds", str(ROOT / "evaluation" / thresholds)], env={"COLUMNS": "200"})
+    return result, json.loads(report_path.read_text())
+
+
+def test_gate_split_meets_the_agreed_thresholds(starter_kb, models_dir: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result, report = _gate(starter_kb, models_dir, tmp_path, monkeypatch, QUESTION_SET, "thresholds.json")
     assert result.exit_code == 0, result.output
-    report = json.loads(report_path.read_text())
     assert report["summary"]["items"] == sum(1 for _ in load_items(QUESTION_SET, "gate").items)
 
 
 def test_bilingual_gate_split_meets_the_per_language_thresholds(starter_kb, models_dir: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                monkeypatch) -> None:
-    monkeypatch.setenv("SME_ADVISOR_DATA_DIR", str(starter_kb.settings.data_dir))
-    monkeypatch.setenv("SME_ADVISOR_MODELS_DIR", str(models_dir))
-    monkeypatch.setenv("LLM_PROVIDER", "none")
-    from sme_advisor.cli import app
-
-    report_path = tmp_path / "bilingual-gate.json"
-    result = CliRunner().invoke(app, ["eval", str(BILINGUAL_SET), "--split", "gate", "--out", str(report_path),
-                                      "--thresholds", str(ROOT / "evaluation" / "thresholds_bilingual.json")],
-                                env={"COLUMNS": "200"})
-    report = json.loads(report_path.read_text())
+    result, report = _gate(starter_kb, models_dir, tmp_path, monkeypatch, BILINGUAL_SET, "thresholds_bilingual.json")
     assert set(report["summary"]["by_lang"]) == {"zh-zh", "zh-en", "en-zh", "zh-oos", "en-oos"}
     assert result.exit_code == 0, result.output
 
@@ -57,16 +53,8 @@ def test_chinese_owners_over_an_english_library_meet_their_gate(english_shelf_kb
                                                                tmp_path: Path, monkeypatch) -> None:
     """Owners' own Chinese questions over the English articles and the padding, no Chinese document
     in the library: answered from the English passages, and what it does not cover refused."""
-    monkeypatch.setenv("SME_ADVISOR_DATA_DIR", str(english_shelf_kb.settings.data_dir))
-    monkeypatch.setenv("SME_ADVISOR_MODELS_DIR", str(models_dir))
-    monkeypatch.setenv("LLM_PROVIDER", "none")
-    from sme_advisor.cli import app
-
-    report_path = tmp_path / "english-shelf-gate.json"
-    result = CliRunner().invoke(app, ["eval", str(ENGLISH_SHELF_SET), "--split", "gate", "--out", str(report_path),
-                                      "--thresholds", str(ROOT / "evaluation" / "thresholds_english_shelf.json")],
-                                env={"COLUMNS": "200"})
-    report = json.loads(report_path.read_text())
+    result, report = _gate(english_shelf_kb, models_dir, tmp_path, monkeypatch, ENGLISH_SHELF_SET,
+                           "thresholds_english_shelf.json")
     assert set(report["summary"]["by_lang"]) == {"zh-en", "zh-oos"}
     assert result.exit_code == 0, result.output
 
