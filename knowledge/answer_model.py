@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
@@ -104,12 +104,10 @@ def decision_model() -> DecisionModel:
     if not data:
         return _THRESHOLD_ONLY
     across = _load().get("decision_across")
-    return DecisionModel(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
-                         float(data["answer_at"]), float(data["hedge_at"]),
-                         float(data.get("answer_across_at", data["answer_at"])),
-                         _model(across) if across else None)
+    return replace(_model(data, float(data.get("answer_across_at", data["answer_at"]))),
+                   across=_model(across, float(across["answer_at"])) if across else None)
 
 
-def _model(data: Mapping) -> DecisionModel:  # type: ignore[type-arg]
+def _model(data: Mapping, answer_across_at: float) -> DecisionModel:  # type: ignore[type-arg]
     return DecisionModel(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
-                         float(data["answer_at"]), float(data["hedge_at"]), float(data["answer_at"]))
+                         float(data["answer_at"]), float(data["hedge_at"]), answer_across_at)
