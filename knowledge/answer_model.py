@@ -54,16 +54,24 @@ class DecisionModel:
     across: DecisionModel | None = None  # for a best sentence in the other language, when fitted
 
     def outcome(self, features: Mapping[str, float]) -> str:
-        if features.get("cross_language") and self.across is not None:
-            return self.across.outcome({**features, "cross_language": 0.0})
-        p = self.probability(features)
-        if p >= (self.answer_across_at if features.get("cross_language") else self.answer_at):
+        model, features = self._deciding(features)
+        p = model._probability(features)
+        if p >= (model.answer_across_at if features.get("cross_language") else model.answer_at):
             return "answered"
-        return "hedged" if p >= self.hedge_at else "refused"
+        return "hedged" if p >= model.hedge_at else "refused"
 
     def probability(self, features: Mapping[str, float]) -> float:
+        model, features = self._deciding(features)
+        return model._probability(features)
+
+    def _deciding(self, features: Mapping[str, float]) -> tuple[DecisionModel, Mapping[str, float]]:
+        """The model that decides, and what it reads: an other-language quote goes to the across
+        model, for which every question it sees is across languages (no flag of its own)."""
         if features.get("cross_language") and self.across is not None:
-            return self.across.probability({**features, "cross_language": 0.0})
+            return self.across, {**features, "cross_language": 0.0}
+        return self, features
+
+    def _probability(self, features: Mapping[str, float]) -> float:
         z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 

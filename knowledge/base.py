@@ -201,7 +201,7 @@ class KnowledgeBase:
             answer.answer = f"{hedge_text(answer.language)}\n\n{answer.answer}"
         elif answer.mode == "extractive" and answer.citations:
             quoted = {passage_language(c.quote) for c in answer.citations}
-            if len(quoted) == 1 and answer.language not in quoted:  # the owner is told why the quotes are in the other language
+            if len(quoted) == 1 and answer.language not in quoted:  # told why the quotes are in the other language
                 answer.answer = f"{across_text(quoted.pop(), answer.language)}\n\n{answer.answer}"
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
