@@ -10,6 +10,7 @@ model — is embedded when asked, so the result is the same either way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
@@ -63,10 +64,15 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
 
 
 _CHINESE_STOPS = tuple("。！；…”’」』）.!;\"')")
+# A table row as the structured document states it (ingest/document.py `row_statement`): "仓储管理软件 —
+# 预算: 45万元", or "预算: 45万元" for a one-column table. It is a line of its own without a stop, like a
+# heading, but it states a fact that answers ("what is the budget for the software?").
+_TABLE_ROW = re.compile(r"(?: — |^)[^:\n]{1,40}: \S")
 
 
 def _looks_like_heading(sentence: str) -> bool:
-    return not sentence.endswith(_CHINESE_STOPS) and "，" not in sentence and len(sentence) <= 40
+    return (not sentence.endswith(_CHINESE_STOPS) and "，" not in sentence and len(sentence) <= 40
+            and not _TABLE_ROW.search(sentence))
 
 
 def _is_whole_line(text: str, start: int, end: int) -> bool:

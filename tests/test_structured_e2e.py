@@ -157,3 +157,25 @@ def test_cli_ingests_a_web_address_and_ask_json_shows_the_location(tmp_path: Pat
     citations = json.loads(asked.stdout)["citations"]
     assert any(c["quote"] == "Machinery — Successor named: 24%; Written plan: 31%"
                and c["location"] == "Which firms are ready" for c in citations), citations
+
+
+def test_a_row_of_a_chinese_table_is_quoted(open_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A Chinese table row is a line without a sentence stop, as a Chinese heading is; it is still a
+    statement to quote ("仓储管理软件 — 预算: 45万元"), while the heading above it is not."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("数字化改造预算（2026年）", 1)
+    document.add_paragraph("本公司计划在2026年完成仓储系统的数字化改造，总预算为120万元，由运营部牵头。")
+    table = document.add_table(rows=3, cols=2)
+    for row, cells in zip(table.rows, [("项目", "预算"), ("仓储管理软件", "45万元"), ("扫码设备", "30万元")]):
+        for cell, value in zip(row.cells, cells):
+            cell.text = value
+    path = tmp_path / "digital-budget.docx"
+    document.save(str(path))
+    kb = open_kb(tmp_path / "data")
+    assert ingest_paths(kb, [path]).ok
+    answer = kb.ask("仓储管理软件的预算是多少？")
+    assert answer.outcome == "answered" and "仓储管理软件 — 预算: 45万元" in answer.answer, answer.answer
+    assert any(c.quote == "仓储管理软件 — 预算: 45万元" for c in answer.citations)
+    kb.close()
