@@ -15,6 +15,7 @@ from bot import admin, handlers, shortcuts
 from bot.delivery import is_transient, reply_plain, with_retries
 from bot.languages import texts_or_english
 from bot.links import WebAddressMessage
+from bot.ordering import ChatOrderProcessor
 from bot.logs import quiet_http_logs
 from bot.outbox import Outbox
 from bot.ratelimit import RateLimiter
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Many owners at once: one slow answer or a long ingest must not hold up the others. Order within
-# a chat is kept by the per-chat lock in `handlers.question`.
+# Many owners at once: one slow answer or a long ingest must not hold up the others; within a chat,
+# updates are handled one after another, in order (bot.ordering).
 CONCURRENT_UPDATES = 64
 OWNER_COMMANDS = {"start": N_("What I am and what my library covers"), "help": N_("How to ask"),
                   "topics": N_("The topics and documents I know"), "reset": N_("Forget our conversation")}
@@ -63,7 +64,7 @@ def build_application(settings: Settings, kb: KnowledgeBase, store: BotStore | N
         .read_timeout(settings.telegram_read_timeout_s)  # fewer sends that arrived reported as failed (bot.delivery)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True),
                            allow_sending_without_reply=True))  # the question may be deleted meanwhile
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(ChatOrderProcessor(CONCURRENT_UPDATES))
         # Stays under Telegram's flood limits in the first place (30 messages/s, 20 a minute per
         # group). max_retries=0: a 429 that still comes is the outbox's to wait out, with the answer
         # kept (bot.outbox), not a handler's to sleep through.

@@ -117,8 +117,7 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
     chat_id = update.effective_chat.id
-    async with found.chat_lock(chat_id):  # not in the middle of a question of this chat
-        await asyncio.to_thread(found.store.reset, chat_id)
+    await asyncio.to_thread(found.store.reset, chat_id)  # never amid a question: a chat's updates come in turn
     tr = await texts(update, context)
     await reply(update, context, tr.gettext("Done – I've forgotten our conversation. Ask me anything new."))
 
@@ -197,21 +196,20 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat_id = message.chat_id
     user_id = update.effective_user.id if update.effective_user else None
-    async with found.chat_lock(chat_id):  # in order within a chat; other chats run alongside
-        async with typing(context, chat_id):
-            answer_id, answer = await found.answer(chat_id, user_id, text, language,
-                                                   remember_language=spoken is not None)
-        # Through the outbox: kept until delivered, so a Telegram outage delays the answer, never loses it.
-        where = reply_target(message)
-        if answer.outcome == "conversation":
-            await found.outbox.send(chat_id, [answer.answer], html=False, question=text, language=answer.language,
-                                    **where)
-            return
-        if answer.refused:  # stored with refused=1: /unanswered shows it to admins
-            log.info("question not covered by the library (answer %d, %s)", answer_id, answer.refusal)
-        await found.outbox.send(chat_id, render.answer_messages(answer), html=True,
-                                markup=answer_keyboard(answer_id, answer.refused, translator(answer.language)),
-                                question=text, language=answer.language, **where)
+    async with typing(context, chat_id):
+        answer_id, answer = await found.answer(chat_id, user_id, text, language,
+                                               remember_language=spoken is not None)
+    # Through the outbox: kept until delivered, so a Telegram outage delays the answer, never loses it.
+    where = reply_target(message)
+    if answer.outcome == "conversation":
+        await found.outbox.send(chat_id, [answer.answer], html=False, question=text, language=answer.language,
+                                **where)
+        return
+    if answer.refused:  # stored with refused=1: /unanswered shows it to admins
+        log.info("question not covered by the library (answer %d, %s)", answer_id, answer.refusal)
+    await found.outbox.send(chat_id, render.answer_messages(answer), html=True,
+                            markup=answer_keyboard(answer_id, answer.refused, translator(answer.language)),
+                            question=text, language=answer.language, **where)
 
 
 def reply_target(message: Message) -> dict[str, int | None]:

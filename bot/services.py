@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -37,9 +36,6 @@ class Services:
     outbox: Outbox
     # One ingest at a time: ingests are heavy, and their progress reports must not interleave.
     ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # A chat's questions are answered in order, so a follow-up sees the answer before it; weak
-    # values drop a chat's lock once nobody holds or waits for it.
-    chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     # Answering is CPU-bound and the embedder already uses the cores: a pool the size of the machine
     # serves a crowd first come, first served, instead of dozens of threads slowing each other down.
     # (This is `asyncio.to_thread` with its own bounded executor, so ingests and /start never queue
@@ -75,12 +71,6 @@ class Services:
         if not answer.refused:  # a refusal adds nothing a follow-up could lean on
             self.store.add_exchange(chat_id, text, answer.answer)
         return answer_id, answer
-
-    def chat_lock(self, chat_id: int) -> asyncio.Lock:
-        lock = self.chat_locks.get(chat_id)
-        if lock is None:
-            lock = self.chat_locks[chat_id] = asyncio.Lock()
-        return lock
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_user_ids

@@ -131,6 +131,32 @@ async def test_follow_up_uses_the_conversation(bot: Bot) -> None:
     assert "300" in follow_up["text"] and "[1]" in follow_up["text"]
 
 
+async def test_a_burst_of_messages_is_answered_in_the_order_sent(bot: Bot) -> None:
+    """A question, a command and small talk sent at once: the slow answer does not fall behind."""
+    chat = next(_chats)
+    mark = bot.server.mark()
+    for text in ("How many little giants are based in Shanghai?", "/help", "thanks!"):
+        await bot.server.push(text_update(chat, chat, text))
+    await bot.server.wait_for("sendMessage", chat_id=chat, after=mark, where=lambda c: "welcome" in c.text)
+    sent = [c.text for c in bot.server.calls_of("sendMessage", after=mark, chat_id=chat)]
+    assert len(sent) == 3 and "262" in sent[0] and "Ask me a question" in sent[1] and "welcome" in sent[2], sent
+
+
+async def test_a_question_sent_right_after_an_upload_is_answered_from_the_new_document(bot: Bot) -> None:
+    content = (b"Shared cold stores for fishmongers\n\nIn the harbour town, 27 independent fishmongers rent one "
+               b"shared cold store. Each pays a flat fee of 95 euros a month for a pallet space and round-the-clock "
+               b"temperature logging.\n")
+    bot.server.add_file("f-cold", "fishmonger-cold-stores.txt", content)
+    mark = bot.server.mark()
+    await bot.server.push(document_update(ADMIN, ADMIN, "f-cold", "fishmonger-cold-stores.txt", len(content)))
+    await bot.server.push(text_update(ADMIN, ADMIN, "How much does a fishmonger pay a month for the shared cold store?"))
+    answer = await bot.server.wait_for("sendMessage", chat_id=ADMIN, after=mark, timeout=90,
+                                       where=lambda c: "cold store" in c.text.lower() and "Received" not in c.text
+                                       and "Added" not in c.text)
+    assert "95 euros" in answer.text, answer.text
+    assert bot.kb.remove_source("fishmonger-cold-stores")  # the other tests count the library's documents
+
+
 async def test_quotes_button_shows_passages_and_feedback_is_stored(bot: Bot) -> None:
     chat = next(_chats)
     reply = await bot.ask(chat, "How many little giants are based in Shanghai?")
