@@ -138,7 +138,7 @@ ENGLISH_SHELF = ROOT / "evaluation" / "sets" / "english_shelf.jsonl"
 def collect(data_dir: Path, split: str, english_shelf: bool = False) -> list[Item]:
     from evaluation.dataset import load_items
     from ingest.pipeline import ingest_paths
-    from ingest.starter import ingest_starter
+    from ingest.starter import ingest_starter, starter_files
     from knowledge import smalltalk
     from knowledge.base import KnowledgeBase
     from knowledge.chinese import to_simplified
@@ -147,8 +147,7 @@ def collect(data_dir: Path, split: str, english_shelf: bool = False) -> list[Ite
 
     kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=data_dir, auto_ingest_starter=False))
     if english_shelf:
-        starter = ROOT / "ingest" / "starter_library"
-        ingest_paths(kb, sorted(p for p in starter.glob("*.txt") if not p.name.startswith("zh-")))
+        ingest_paths(kb, starter_files("en"))
     elif kb.is_empty():
         ingest_starter(kb)
     ingest_paths(kb, [ROOT / "tests" / "fixtures" / "padding"], topics=["general-business"])

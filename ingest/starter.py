@@ -8,12 +8,18 @@ from pathlib import Path
 
 from ingest.pipeline import IngestReport, ProgressCallback, ingest_paths
 from knowledge.base import KnowledgeBase
+from knowledge.language import Language, primary
 
 STARTER_DIR = Path(__file__).parent / "starter_library"
 
 
-def starter_files() -> list[Path]:
-    return sorted(STARTER_DIR.glob("*.txt"))
+def starter_files(language: Language | None = None) -> list[Path]:
+    """The shipped articles; with `language`, those written in it (the English ones make the
+    English-only library that Chinese owners' questions are measured over)."""
+    files = sorted(STARTER_DIR.glob("*.txt"))
+    if language is None:
+        return files
+    return [path for path in files if primary(path.read_text(encoding="utf-8")) == language]
 
 
 def starter_topics() -> dict[str, list[str]]:

@@ -67,7 +67,7 @@ def english_shelf_kb(open_kb, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """The English starter articles among the padding, without the Chinese shelf: what Chinese owners
     meet in a library of English documents (evaluation/sets/english_shelf.jsonl)."""
     kb = open_kb(tmp_path_factory.mktemp("english-shelf"))
-    english = sorted(p for p in starter_files() if not p.name.startswith("zh-"))
+    english = starter_files("en")
     report = ingest_paths(kb, english).merge(ingest_paths(kb, [PADDING_DIR], topics=["general-business"]))
     assert report.ok and len(report.added) >= 25, report.failed
     yield kb

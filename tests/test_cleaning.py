@@ -69,3 +69,10 @@ def test_only_web_captures_get_the_web_rules_and_every_removal_is_recorded() -> 
     assert page.web_capture and "Maria" not in page.text and "share prompts" in page.by_kind()
     assert page.removed_chars == sum(page.by_kind().values()) and page.removed_share > 0.25
     assert page.text.endswith("sees a shortfall coming five weeks ahead.")
+
+
+def test_the_starter_shelf_splits_by_the_language_each_article_is_written_in() -> None:
+    english, chinese = starter_files("en"), starter_files("zh")
+    assert english and chinese and sorted(english + chinese) == starter_files()
+    assert "little-giants-growing.txt" in {p.name for p in english}
+    assert all(p.name.startswith("zh-") for p in chinese)  # the shelf's own naming agrees

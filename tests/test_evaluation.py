@@ -16,6 +16,7 @@ from evaluation import metrics
 from evaluation.compare import check_thresholds, compare, failure_lines, load_thresholds
 from evaluation.dataset import load_items, parse_item
 from evaluation.scoring import summarize
+from ingest.starter import starter_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_SET = [
@@ -498,8 +499,7 @@ def test_english_shelf_set_is_chinese_owners_over_english_sources_with_literal_k
     for group in (answerable, [i for i in items if not i.answerable]):
         splits = [i.split for i in group]
         assert abs(splits.count("dev") - splits.count("gate")) <= 1
-    english = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "ingest" / "starter_library").glob("*.txt")
-               if not p.name.startswith("zh-")}
+    english = {p.stem: p.read_text(encoding="utf-8") for p in starter_files("en")}
     english |= {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "tests" / "fixtures" / "padding").glob("*.md")}
     for item in items:
         assert primary(item.question) == "zh", item.id

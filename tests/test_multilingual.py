@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import ingest_paths
+from ingest.starter import starter_files
 from knowledge.store import passage_language
 
 STARTER = Path(__file__).resolve().parent.parent / "ingest" / "starter_library"
@@ -50,7 +51,7 @@ def test_traditional_characters_match_simplified_text(starter_kb) -> None:  # ty
 
 def test_a_chinese_owner_over_the_english_articles(open_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     kb = open_kb(tmp_path / "data")
-    assert ingest_paths(kb, sorted(p for p in STARTER.glob("*.txt") if not p.name.startswith("zh-"))).ok
+    assert ingest_paths(kb, starter_files("en")).ok
     answer = kb.ask("上海的TMI机器人公司，为什么疫情之前需求就在增长？")
     assert not answer.refused and answer.language == "zh"
     assert answer.citations[0].doc_id == "little-giants-growing" and _verbatim(kb, answer)
@@ -64,7 +65,7 @@ def test_a_chinese_owner_over_the_english_articles(open_kb, tmp_path: Path) -> N
 
 def test_an_english_owner_over_chinese_documents(open_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     kb = open_kb(tmp_path / "data")
-    assert ingest_paths(kb, sorted(STARTER.glob("zh-*.txt"))).ok
+    assert ingest_paths(kb, starter_files("zh")).ok
     answer = kb.ask("What share of revenue must a specialised SME spend on research and development?")
     assert not answer.refused
     assert answer.citations[0].doc_id == "zh-specialized-sme-policy" and _verbatim(kb, answer)
