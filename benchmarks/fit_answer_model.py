@@ -137,20 +137,11 @@ ENGLISH_SHELF = ROOT / "evaluation" / "sets" / "english_shelf.jsonl"
 
 def collect(data_dir: Path, split: str, english_shelf: bool = False) -> list[Item]:
     from evaluation.dataset import load_items
-    from ingest.pipeline import ingest_paths
-    from ingest.starter import ingest_starter, starter_files
     from knowledge import smalltalk
-    from knowledge.base import KnowledgeBase
     from knowledge.chinese import to_simplified
     from knowledge.conversation import is_gibberish, is_instruction_attack, is_task_request, search_query
-    from sme_advisor.settings import Settings
 
-    kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=data_dir, auto_ingest_starter=False))
-    if english_shelf:
-        ingest_paths(kb, starter_files("en"))
-    elif kb.is_empty():
-        ingest_starter(kb)
-    ingest_paths(kb, [ROOT / "tests" / "fixtures" / "padding"], topics=["general-business"])
+    kb = open_library(data_dir, english_shelf)
     items: list[Item] = []
     sets = [ENGLISH_SHELF] if english_shelf else sorted(set((ROOT / "evaluation" / "sets").glob("*.jsonl")) - {ENGLISH_SHELF})
     for path in sets:
@@ -177,6 +168,23 @@ def collect(data_dir: Path, split: str, english_shelf: bool = False) -> list[Ite
                               features, valid, positive, thought))
     kb.close()
     return items
+
+
+def open_library(data_dir: Path, english_shelf: bool = False):  # type: ignore[no-untyped-def]
+    """The starter shelf (English articles only, for the English shelf) padded with the same-domain
+    documents of tests/fixtures/padding, in `data_dir`: built on first use, brought up to date after."""
+    from ingest.pipeline import ingest_paths
+    from ingest.starter import ingest_starter, starter_files
+    from knowledge.base import KnowledgeBase
+    from sme_advisor.settings import Settings
+
+    kb = KnowledgeBase.open(Settings(_env_file=None, data_dir=data_dir, auto_ingest_starter=False))
+    if english_shelf:
+        ingest_paths(kb, starter_files("en"))
+    elif kb.is_empty():
+        ingest_starter(kb)
+    ingest_paths(kb, [ROOT / "tests" / "fixtures" / "padding"], topics=["general-business"])
+    return kb
 
 
 def first_hit(items: list[Item], weights: np.ndarray) -> float:
