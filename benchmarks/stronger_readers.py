@@ -103,10 +103,8 @@ def judge(kb) -> None:  # type: ignore[no-untyped-def]
         asked += 1
         said = []
         for i in order:
-            prompt = [{"role": "user", "content": f"Question: {item['question']}\nSentence: {candidates[i].text}\n"
-                                                  "Does the sentence answer the question? Answer Yes or No."}]
-            ids = model.tokenizer.apply_chat_template(prompt, add_generation_prompt=True, return_tensors="pt")
-            ids = ids if isinstance(ids, torch.Tensor) else ids["input_ids"]
+            ids = _chat_ids(model, f"Question: {item['question']}\nSentence: {candidates[i].text}\n"
+                                   "Does the sentence answer the question? Answer Yes or No.")
             started = time.perf_counter()
             with torch.no_grad():
                 logits = model.model(ids).logits[0, -1]
@@ -120,6 +118,15 @@ def judge(kb) -> None:  # type: ignore[no-untyped-def]
     print(f"  {asked} items with a key-fact sentence among the ten best: key fact first — "
           + ", ".join(f"{name} {count}" for name, count in first.items())
           + f"; {spent / max(1, judged) * 1000:.0f} ms a sentence")
+
+
+def _chat_ids(model, text: str):  # type: ignore[no-untyped-def]
+    """The token ids of `text` as a user's turn in the model's chat template, ready to answer."""
+    import torch
+
+    ids = model.tokenizer.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True,
+                                              return_tensors="pt")
+    return ids if isinstance(ids, torch.Tensor) else ids["input_ids"]
 
 
 def hyde(kb, chunks) -> None:  # type: ignore[no-untyped-def]
@@ -137,9 +144,7 @@ def hyde(kb, chunks) -> None:  # type: ignore[no-untyped-def]
         if not right:
             continue
         query = searched(item)
-        prompt = [{"role": "user", "content": f"Write a short paragraph from a business article that answers: {query}"}]
-        ids = model.tokenizer.apply_chat_template(prompt, add_generation_prompt=True, return_tensors="pt")
-        ids = ids if isinstance(ids, torch.Tensor) else ids["input_ids"]
+        ids = _chat_ids(model, f"Write a short paragraph from a business article that answers: {query}")
         started = time.perf_counter()
         with torch.no_grad():
             out = model.model.generate(ids, max_new_tokens=60, do_sample=False)
